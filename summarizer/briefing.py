@@ -1,0 +1,161 @@
+"""The briefing: the merged, cited account of a set of articles. ``--format json`` is this model's JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .schema import (
+    CasualtyKind,
+    DemandStatus,
+    MediatorRole,
+    OutcomeStatus,
+    PartyKind,
+    Precision,
+    Victims,
+)
+
+BRIEFING_FORMAT = "summarizer.briefing/1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Citation(_Model):
+    """One source's support for a fact: the source's number and the quote it gives."""
+
+    source: int
+    """The number of the source in ``Briefing.sources`` (1-based), shown as [n]."""
+    quote: str
+    """The evidence quote from that source."""
+
+
+class Cited(_Model):
+    """A fact with the sources that state it."""
+
+    citations: list[Citation] = Field(min_length=1)
+
+    @property
+    def source_numbers(self) -> list[int]:
+        """The distinct source numbers, ascending."""
+        return sorted({c.source for c in self.citations})
+
+
+class Source(_Model):
+    """One article the briefing draws on."""
+
+    number: int
+    article_id: str
+    title: str
+    location: str
+    """The file (or file:line) the article was read from."""
+    outlet: str | None = None
+    url: str | None = None
+    published: date | None = None
+    published_inferred: bool = False
+    """True when the publication date was inferred from the text, not given by the outlet."""
+    origin: str
+    """How its record was made: ``recorded`` from a live endpoint or ``authored`` by hand."""
+    summary: str
+
+
+class PartyEntry(Cited):
+    """One real-world actor, whatever the spelling."""
+
+    name: str
+    kind: PartyKind
+    roles: list[str]
+    names: list[str]
+    """Every spelling the sources use."""
+
+
+class MediatorEntry(Cited):
+    """A third party, with how and where it takes part."""
+
+    name: str
+    roles: list[MediatorRole]
+    venues: list[str]
+    names: list[str]
+
+
+class PersonEntry(Cited):
+    """A named individual."""
+
+    name: str
+    titles: list[str]
+    affiliation: str | None
+    names: list[str]
+
+
+class DemandEntry(Cited):
+    """A demand, by whom and of whom, and where it stands."""
+
+    by: str
+    of: str | None
+    demand: str
+    status: DemandStatus
+
+
+class CasualtyEntry(Cited):
+    """One casualty claim; the same figure from several sources is one entry with several citations."""
+
+    kind: CasualtyKind
+    figure_text: str
+    low: int | None
+    best: int | None
+    high: int | None
+    victims: Victims
+    side: str | None
+    location: str | None
+    when: str | None
+    claimant: str | None
+    """Who makes the claim; None when the outlet states it in its own voice."""
+
+
+class TimelineEntry(Cited):
+    """A dated event. Events that look alike but carry different dates are kept apart and flagged."""
+
+    date: str
+    end_date: str | None
+    precision: Precision
+    description: str
+    date_texts: list[str]
+    conflicts_with: list[str] = Field(default_factory=list)
+    """Dates other sources give for what may be the same event."""
+
+
+class OutcomeEntry(Cited):
+    """An agreement, decision or result."""
+
+    description: str
+    status: OutcomeStatus
+    parties: list[str]
+
+
+class Failure(_Model):
+    """An input that is not in the briefing, and why."""
+
+    location: str
+    reason: str
+
+
+class Briefing(_Model):
+    """The merged account of a set of articles; every fact cites its sources."""
+
+    format: str = BRIEFING_FORMAT
+    title: str
+    generated: datetime
+    sources: list[Source]
+    parties: list[PartyEntry]
+    mediators: list[MediatorEntry]
+    people: list[PersonEntry]
+    demands: list[DemandEntry]
+    casualties: list[CasualtyEntry]
+    timeline: list[TimelineEntry]
+    outcomes: list[OutcomeEntry]
+    failures: list[Failure] = Field(default_factory=list)
+    """Inputs left out, with the reason."""
+    notices: list[str] = Field(default_factory=list)
+    """Things the reader should know about how the briefing was made."""

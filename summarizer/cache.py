@@ -1,0 +1,89 @@
+"""The on-disk response cache (diskcache). Entries are records, stored as the same JSON as recording files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import diskcache
+
+from .config import Settings
+from .errors import RecordingError
+from .hashing import canonical_json, digest
+from .ingest import Article
+from .prompts import PromptSet
+from .records import Record, schema_hash
+
+KEY_VERSION = "k1-"
+
+
+def cache_key(article: Article, settings: Settings, prompts: PromptSet) -> str:
+    """A versioned hash of everything that changes the answer: the article as sent (text, title, date,
+    outlet), the model, the prompt, the schema and the sampling parameters. The endpoint's address and the
+    API key are left out on purpose: the same model answers the same, wherever it is served."""
+    parts = {
+        "text": article.text,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "outlet": article.outlet,
+        "model": settings.model,
+        "mode": settings.mode,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "prompt": prompts.hash,
+        "schema": schema_hash(),
+    }
+    return digest(KEY_VERSION, canonical_json(parts), length=32)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    """What ``summarizer cache info`` shows."""
+
+    directory: Path
+    entries: int
+    size_bytes: int
+
+
+class ResponseCache:
+    """Records by cache key. Safe for several processes at once: diskcache writes each entry in one SQLite
+    transaction, so an entry is either whole or absent."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._cache = diskcache.Cache(str(directory))
+
+    def get(self, key: str) -> Record | None:
+        """The record stored under ``key``, or None (also for an entry that no longer parses)."""
+        raw = self._cache.get(key)
+        if not isinstance(raw, str):
+            return None
+        try:
+            return Record.from_json(raw, f"cache entry {key}")
+        except RecordingError:
+            return None
+
+    def put(self, record: Record) -> None:
+        """Store ``record`` under its own key."""
+        self._cache.set(record.key, record.to_json())
+
+    def info(self) -> CacheInfo:
+        """Entry count and size on disk."""
+        return CacheInfo(self.directory, len(self._cache), int(self._cache.volume()))
+
+    def clear(self) -> int:
+        """Remove every entry; returns how many there were."""
+        return int(self._cache.clear())
+
+    def close(self) -> None:
+        """Release the database handle."""
+        self._cache.close()
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

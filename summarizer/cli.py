@@ -1,0 +1,280 @@
+"""The ``summarizer`` command. Thin: parse options, call the pipeline, print, exit with a code that says
+what happened (0 all done, 1 partial, 2 usage or settings error, 3 nothing extracted)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from .config import Settings, load_settings
+from .errors import SummarizerError
+
+if TYPE_CHECKING:
+    from .pipeline import ArticleResult, RunResult
+
+app = typer.Typer(
+    help="Turn a day's news articles on a conflict into a structured, sourced briefing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cache_app = typer.Typer(help="Inspect or empty the response cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (TOML); default ./summarizer.toml.", dir_okay=False)
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name. [env: SUMMARIZER_MODEL]")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint. [env: OPENAI_BASE_URL]")
+]
+CacheDirOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Cache folder. [env: SUMMARIZER_CACHE_DIR]")]
+ModeOpt = Annotated[
+    str | None, typer.Option("--mode", help="How the schema is sent: tools, json, json_schema, md_json.")
+]
+ReplayOpt = Annotated[
+    Path | None,
+    typer.Option("--replay", help="Serve these recordings instead of a live endpoint.", file_okay=False),
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+PathsArg = Annotated[list[Path], typer.Argument(help="Article files (.txt .md .json .jsonl) or folders.")]
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the package's errors into one line on stderr and their exit code; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except SummarizerError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; cached records are kept, run again to resume", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _settings(config: Path | None, **flags: Any) -> Settings:
+    return load_settings(config_file=config, **flags)
+
+
+def _progress(quiet: bool) -> Callable[[ArticleResult], None]:
+    def show(result: ArticleResult) -> None:
+        if result.outcome == "failed":
+            err.print(f"error: {result.article.source}: {result.error}", markup=False)
+        elif not quiet:
+            err.print(f"{result.outcome:>7}  {result.article.source}", markup=False)
+
+    return show
+
+
+def _report(run: RunResult, quiet: bool) -> None:
+    for problem in run.input_errors:
+        err.print(f"error: {problem}", markup=False)
+    for notice in run.notices:
+        err.print(f"note: {notice}", markup=False)
+    if not quiet:
+        err.print(
+            f"{len(run.results)} article(s): {run.count('cached')} cached, {run.count('fetched')} fetched, "
+            f"{run.count('failed')} failed; {len(run.input_errors)} input(s) unreadable",
+            markup=False,
+        )
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise SummarizerError(f"{output}: cannot write ({exc.strerror}); choose another --output") from None
+
+
+@app.command()
+@handle_errors
+def brief(
+    paths: PathsArg,
+    replay: ReplayOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    fmt: Annotated[Literal["md", "json"], typer.Option("--format", "-f", help="Output format.")] = "md",
+    output: OutputOpt = None,
+    aliases: Annotated[
+        list[Path] | None, typer.Option("--aliases", help="Extra alias file(s) (YAML) for entity names.")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Briefing title.")] = None,
+    config: ConfigOpt = None,
+    cache_dir: CacheDirOpt = None,
+    mode: ModeOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Extract every article (cache first) and merge them into one cited briefing."""
+    from .pipeline import brief as make_briefing
+    from .pipeline import extract_paths
+    from .render import render
+
+    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
+    run = extract_paths(paths, settings, replay=replay, progress=_progress(quiet))
+    _report(run, quiet)
+    if not run.records:
+        err.print("error: no article could be extracted; nothing to brief", markup=False)
+        raise typer.Exit(run.exit_code)
+    briefing = make_briefing(run, aliases_files=aliases or [], title=title)
+    _write(render(briefing, fmt), output)
+    if output is not None and not quiet:
+        err.print(f"wrote {output}", markup=False)
+    raise typer.Exit(run.exit_code)
+
+
+@app.command()
+@handle_errors
+def extract(
+    paths: PathsArg,
+    replay: ReplayOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    fmt: Annotated[
+        Literal["json", "table"], typer.Option("--format", "-f", help="json: records; table: a summary.")
+    ] = "json",
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
+    cache_dir: CacheDirOpt = None,
+    mode: ModeOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Extract each article into its structured record (cache first)."""
+    from .pipeline import extract_paths
+
+    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
+    run = extract_paths(paths, settings, replay=replay, progress=_progress(quiet))
+    _report(run, quiet)
+    if fmt == "table":
+        from rich.table import Table
+
+        table = Table("article", "outcome", "parties", "demands", "casualties", "events", "outcomes")
+        for r in run.results:
+            e = r.record.extraction() if r.record else None
+            counts = [str(len(x)) for x in (e.parties, e.demands, e.casualties, e.events, e.outcomes)] if e else []
+            table.add_row(r.article.source, r.outcome, *(counts or ["-"] * 5))
+        Console(soft_wrap=True).print(table)
+    else:
+        items = [
+            {"article": r.article.source, "article_id": r.article.id, "outcome": r.outcome, "record": r.record.model_dump(mode="json")}
+            if r.record
+            else {"article": r.article.source, "article_id": r.article.id, "outcome": r.outcome, "error": r.error}
+            for r in run.results
+        ]
+        _write(json.dumps(items, indent=2, ensure_ascii=False) + "\n", output)
+    raise typer.Exit(run.exit_code)
+
+
+@app.command()
+@handle_errors
+def record(
+    paths: PathsArg,
+    to: Annotated[Path, typer.Option("--to", help="Folder for the recording files.", file_okay=False)],
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    cache_dir: CacheDirOpt = None,
+    mode: ModeOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Ask the endpoint afresh for each article and store each answer as a readable recording file."""
+    from .recorder import record_paths
+
+    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
+    run = record_paths(paths, settings, to, progress=_progress(quiet))
+    _report(run, quiet)
+    raise typer.Exit(run.exit_code)
+
+
+@app.command()
+@handle_errors
+def serve(
+    recordings: Annotated[Path, typer.Option("--recordings", help="Folder of recording files.", file_okay=False)],
+    host: Annotated[str, typer.Option("--host", help="Address to bind; keep it on loopback.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8000,
+    latency: Annotated[float, typer.Option("--latency", help="Seconds added to every answer.")] = 0.0,
+    fail_first: Annotated[int, typer.Option("--fail-first", help="Answer the first N requests with 503.")] = 0,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log each request line.")] = False,
+) -> None:
+    """Answer OpenAI chat completions from recordings, for tests, replays and benchmarks."""
+    from .loopback import LoopbackServer
+    from .records import read_recordings
+
+    server = LoopbackServer(
+        read_recordings(recordings), host=host, port=port, latency=latency, fail_first=fail_first, verbose=verbose
+    )
+    err.print(f"serving {len(server.recordings)} recording(s) at {server.url} (Ctrl-C stops)", markup=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@app.command()
+@handle_errors
+def schema(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the schema files live.")] = Path("schemas"),
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the files differ from the models.")] = False,
+) -> None:
+    """Write the JSON Schemas of the extraction, record and briefing models (or check them)."""
+    from .schema_files import drifted_schemas, write_schemas
+
+    if check:
+        stale = drifted_schemas(directory)
+        if stale:
+            err.print(f"error: {', '.join(stale)} in {directory} differ from the models; run `summarizer schema`")
+            raise typer.Exit(1)
+        err.print(f"schemas in {directory} match the models", markup=False)
+        return
+    for path in write_schemas(directory):
+        err.print(f"wrote {path}", markup=False)
+
+
+@cache_app.command("info")
+@handle_errors
+def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:
+    """Where the cache is, how many records it holds and its size."""
+    from .cache import ResponseCache
+
+    settings = _settings(config, cache_dir=cache_dir)
+    with ResponseCache(settings.cache_dir) as cache:
+        info = cache.info()
+    typer.echo(f"{info.directory}: {info.entries} record(s), {info.size_bytes / 1024:.1f} KiB")
+
+
+@cache_app.command("clear")
+@handle_errors
+def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:
+    """Remove every cached record."""
+    from .cache import ResponseCache
+
+    settings = _settings(config, cache_dir=cache_dir)
+    with ResponseCache(settings.cache_dir) as cache:
+        removed = cache.clear()
+    typer.echo(f"{settings.cache_dir}: removed {removed} record(s)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

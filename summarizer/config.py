@@ -1,0 +1,125 @@
+"""Settings, resolved from defaults < config file < environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from .errors import ConfigError
+
+Mode = Literal["tools", "json", "json_schema", "md_json"]
+
+#: Environment variables and the settings they set.
+ENV_VARS: dict[str, str] = {
+    "OPENAI_API_KEY": "api_key",
+    "OPENAI_BASE_URL": "base_url",
+    "SUMMARIZER_MODEL": "model",
+    "SUMMARIZER_CACHE_DIR": "cache_dir",
+    "SUMMARIZER_MODE": "mode",
+    "SUMMARIZER_TEMPERATURE": "temperature",
+    "SUMMARIZER_TIMEOUT": "timeout",
+    "SUMMARIZER_MAX_REASKS": "max_reasks",
+    "SUMMARIZER_MAX_ATTEMPTS": "max_attempts",
+    "SUMMARIZER_RETRY_BUDGET": "retry_budget",
+    "SUMMARIZER_PROMPTS_DIR": "prompts_dir",
+}
+
+CONFIG_ENV = "SUMMARIZER_CONFIG"
+DEFAULT_CONFIG_FILE = "summarizer.toml"
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache directory: ``$XDG_CACHE_HOME/summarizer`` or ``~/.cache/summarizer``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "summarizer"
+
+
+class Settings(BaseModel):
+    """Everything that decides how articles are extracted. Immutable; derive changed copies with ``replace``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    model: str = "gpt-4o-mini"
+    """Model name sent to the endpoint."""
+    base_url: str | None = None
+    """OpenAI-compatible endpoint; None means OpenAI's own."""
+    api_key: SecretStr | None = None
+    """API key for the endpoint. Never logged, cached or recorded."""
+    mode: Mode = "tools"
+    """How the schema is sent: tool calling, JSON mode, JSON-schema response format, or JSON in Markdown."""
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    """Sampling temperature."""
+    max_tokens: int | None = Field(default=None, gt=0)
+    """Cap on the response's tokens; None leaves it to the endpoint."""
+    timeout: float = Field(default=120.0, gt=0)
+    """Seconds one request may take."""
+    max_reasks: int = Field(default=2, ge=0)
+    """How often an answer that fails the schema is sent back to the model with the errors."""
+    max_attempts: int = Field(default=5, ge=1)
+    """How often one request is tried on transport faults (network, 429, 5xx, timeout)."""
+    retry_budget: float = Field(default=300.0, gt=0)
+    """Seconds all attempts for one article may take together."""
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    """Where responses are cached."""
+    prompts_dir: Path | None = None
+    """A folder of prompt files that replaces the bundled ones."""
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied and validated; ``None`` values are ignored."""
+        merged = self.model_dump()
+        merged.update({k: v for k, v in changes.items() if v is not None})
+        return _validated(merged, "settings")
+
+
+def _validated(values: dict[str, Any], source: str) -> Settings:
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"{source}: {where}: {first['msg']}; fix the value or remove it") from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror}); check the path") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc}); fix the file") from None
+    section = data.get("summarizer", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [summarizer] must be a table; fix the file")
+    if "api_key" in section:
+        raise ConfigError(f"{path}: api_key does not belong in a config file; set OPENAI_API_KEY instead")
+    return dict(section)
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    **flags: Any,
+) -> Settings:
+    """Resolve settings: defaults < config file < environment < ``flags`` (``None`` flags are ignored).
+
+    The config file is ``config_file``, else ``$SUMMARIZER_CONFIG``, else ``./summarizer.toml`` if it exists;
+    its keys sit at top level or under ``[summarizer]``.
+    """
+    env = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else None)
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path is not None:
+        values.update(_read_config_file(path))
+        _validated(values, str(path))
+    for var, field in ENV_VARS.items():
+        if env.get(var):
+            values[field] = env[var]
+    _validated(values, "environment")
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return _validated(values, "command line")

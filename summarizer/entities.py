@@ -1,0 +1,159 @@
+"""Entity resolution: one name per real-world actor, whatever the spelling.
+
+Names are linked three ways: a curated alias table (``aliases.yaml``, extendable with a user file), the
+spellings each article lists for one actor, and fuzzy matching (rapidfuzz) above a threshold for close
+variants. Links that would join two actors the table declares distinct are refused and reported.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz
+
+from .errors import ConfigError
+
+BUNDLED_ALIASES = Path(__file__).with_name("aliases.yaml")
+FUZZY_THRESHOLD = 92.0
+
+
+def name_key(name: str) -> str:
+    """Case-, accent-, apostrophe- and punctuation-blind form of a name: "Türkiye" → "turkiye"."""
+    text = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[^\w\s]", " ", text)
+    text = re.sub(r"^the\s+", "", text.strip())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass
+class AliasTable:
+    """Curated entities (canonical name → aliases) and pairs that must stay apart."""
+
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    distinct: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, *paths: Path) -> AliasTable:
+        """The bundled table extended by each of ``paths``, in order."""
+        table = cls()
+        for path in (BUNDLED_ALIASES, *paths):
+            table._extend(path)
+        return table
+
+    def _extend(self, path: Path) -> None:
+        try:
+            data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read alias file ({exc}); fix or remove aliases_file") from None
+        try:
+            for entry in data.get("entities", []):
+                aliases = self.entities.setdefault(str(entry["name"]), [])
+                aliases.extend(str(a) for a in entry.get("aliases", []) or [])
+            for first, second in data.get("distinct", []):
+                self.distinct.append((str(first), str(second)))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise ConfigError(
+                f"{path}: expected 'entities: [{{name, aliases}}]' and 'distinct: [[a, b]]'; fix the file"
+            ) from None
+
+
+class EntityResolver:
+    """Union-find over name keys with cannot-link constraints from the alias table."""
+
+    def __init__(self, table: AliasTable, threshold: float = FUZZY_THRESHOLD) -> None:
+        self._parent: dict[str, str] = {}
+        self._canon: dict[str, set[str]] = {}
+        self._seen: Counter[str] = Counter()
+        self._display: dict[str, Counter[str]] = {}
+        self._threshold = threshold
+        self._apart = {frozenset((name_key(a), name_key(b))) for a, b in table.distinct}
+        self._display_by_root: dict[str, str] | None = None
+        self.refused: list[tuple[str, str]] = []
+        """Links refused because they would merge actors declared distinct."""
+        self._canonical_name: dict[str, str] = {}
+        for canonical, aliases in table.entities.items():
+            key = name_key(canonical)
+            self._canonical_name[key] = canonical
+            self._find(key)
+            self._canon[key] = {key}
+            for alias in aliases:
+                self._union(key, name_key(alias), alias, canonical)
+
+    def _find(self, key: str) -> str:
+        parent = self._parent.setdefault(key, key)
+        if parent != key:
+            parent = self._parent[key] = self._find(parent)
+        return parent
+
+    def _blocked(self, a: str, b: str) -> bool:
+        return any(frozenset((x, y)) in self._apart for x in self._canon.get(a, ()) for y in self._canon.get(b, ()))
+
+    def _union(self, a: str, b: str, label_a: str, label_b: str) -> bool:
+        self._display_by_root = None
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return True
+        if self._blocked(ra, rb):
+            self.refused.append((label_a, label_b))
+            return False
+        self._parent[rb] = ra
+        self._canon[ra] = self._canon.get(ra, set()) | self._canon.pop(rb, set())
+        return True
+
+    def observe(self, name: str, spellings: Iterable[str] = ()) -> None:
+        """Record that an article calls one actor ``name`` and also ``spellings``."""
+        key = name_key(name)
+        if not key:
+            return
+        self._display_by_root = None
+        self._find(key)
+        self._seen[key] += 1
+        self._display.setdefault(key, Counter())[name] += 1
+        for spelling in spellings:
+            other = name_key(spelling)
+            if other and other != key:
+                self._find(other)
+                self._display.setdefault(other, Counter())[spelling] += 0
+                self._union(key, other, name, spelling)
+
+    def link_fuzzy(self) -> None:
+        """Join names that differ only slightly ("Tehreek" / "Tehrik"), never across distinct actors.
+
+        Only names observed as an actor's main name are compared, so that a short stand-in such as "Kabul"
+        never pulls in a longer name by partial overlap."""
+        keys = sorted(self._seen)
+        for i, a in enumerate(keys):
+            for b in keys[i + 1 :]:
+                if self._find(a) != self._find(b) and fuzz.ratio(a, b) >= self._threshold:
+                    self._union(a, b, a, b)
+
+    def resolve(self, name: str | None) -> str | None:
+        """The display name of the actor ``name`` refers to; None for None."""
+        if name is None or not name.strip():
+            return None
+        root = self._find(name_key(name))
+        if self._display_by_root is None:
+            self._display_by_root = self._displays()
+        return self._display_by_root.get(root) or name.strip()
+
+    def _displays(self) -> dict[str, str]:
+        # The curated name when the group holds one, else the name the sources use most (longest on a tie).
+        tallies: dict[str, Counter[str]] = {}
+        for key in self._parent:
+            tallies.setdefault(self._find(key), Counter()).update(self._display.get(key, Counter()))
+        shown: dict[str, str] = {}
+        for root, names in tallies.items():
+            canon = sorted(self._canon.get(root, ()))
+            if canon:
+                shown[root] = self._canonical_name[canon[0]]
+            elif names:
+                shown[root] = max(names.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+        return shown

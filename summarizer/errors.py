@@ -1,0 +1,57 @@
+"""One exception tree; every message says what went wrong and how to fix it, on one line.
+
+```
+SummarizerError
+├── UserError                  misuse: fix the command, the settings or the input
+│   ├── ConfigError            a setting is missing or invalid
+│   ├── InputError             an article file cannot be read or is empty
+│   └── RecordingError         a recording file is malformed
+└── ExtractionError            the endpoint did not give a valid record for an article
+    ├── TransportError         the request failed after its retries (network, 429, 5xx, timeout)
+    └── InvalidResponseError   the response failed the schema after its re-asks
+```
+"""
+
+from __future__ import annotations
+
+
+class SummarizerError(Exception):
+    """Base of every error the package raises on purpose."""
+
+    exit_code = 1
+
+
+class UserError(SummarizerError):
+    """The command, settings or input must change."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A setting is missing or invalid."""
+
+
+class InputError(UserError):
+    """An article file cannot be used; the message names the file."""
+
+    def __init__(self, path: str, problem: str, fix: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}; {fix}")
+
+
+class RecordingError(UserError):
+    """A recording file is malformed; the message names the file."""
+
+
+class ExtractionError(SummarizerError):
+    """No valid record could be obtained for one article."""
+
+    exit_code = 3
+
+
+class TransportError(ExtractionError):
+    """The endpoint could not be reached or kept failing after the retries."""
+
+
+class InvalidResponseError(ExtractionError):
+    """The endpoint's answers kept failing the schema after the re-asks."""

@@ -1,0 +1,246 @@
+"""Asks an OpenAI-compatible endpoint for one article's record. The only module that imports openai/instructor.
+
+Two kinds of fault, two mechanisms: transport faults (network, timeouts, 429, 5xx) are retried by tenacity
+with exponential backoff and jitter, honouring ``Retry-After``; answers that fail the schema are sent back to
+the model with the validation errors by instructor's re-ask, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import instructor
+import openai
+from instructor.exceptions import IncompleteOutputException, InstructorRetryException
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from .config import Settings
+from .errors import ConfigError, ExtractionError, InvalidResponseError, TransportError
+from .ingest import Article
+from .prompts import PromptSet
+from .records import Origin, Record, RequestInfo, ResponseInfo, Usage, schema_hash
+from .schema import ArticleExtraction
+
+#: Marks answers served by ``summarizer serve``: ``summarizer-loopback:<origin>`` in ``system_fingerprint``.
+LOOPBACK_FINGERPRINT = "summarizer-loopback:"
+
+_MODES: dict[str, instructor.Mode] = {
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "md_json": instructor.Mode.MD_JSON,
+}
+_RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_MAX_BACKOFF = 30.0
+_FENCED = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """instructor wraps a failed request in InstructorRetryException; the openai error is its cause."""
+    if isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
+        return exc.__cause__
+    return exc
+
+
+def is_transport_fault(exc: BaseException) -> bool:
+    """True for faults worth retrying as they are: network errors, timeouts, 408/409/429 and 5xx."""
+    cause = _root_cause(exc)
+    if isinstance(cause, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    return isinstance(cause, openai.APIStatusError) and cause.status_code in _RETRY_STATUS
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The server's ``Retry-After`` (seconds or an HTTP date), if the fault carried one."""
+    cause = _root_cause(exc)
+    if not isinstance(cause, openai.APIStatusError):
+        return None
+    value = cause.response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class _Backoff:
+    """Exponential backoff with jitter, replaced by the server's ``Retry-After`` when it sends one."""
+
+    def __init__(self, initial: float) -> None:
+        self._exponential = wait_exponential_jitter(initial=initial, max=_MAX_BACKOFF)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = retry_after_seconds(exc) if exc else None
+        return min(hinted, _MAX_BACKOFF) if hinted is not None else float(self._exponential(state))
+
+
+def _payload(completion: ChatCompletion) -> str:
+    message = completion.choices[0].message
+    if message.tool_calls:
+        call = message.tool_calls[0]
+        arguments = getattr(getattr(call, "function", None), "arguments", None)
+        if isinstance(arguments, str):
+            return arguments
+    return message.content or ""
+
+
+def _decoded_output(completion: ChatCompletion, extraction: ArticleExtraction) -> dict[str, Any]:
+    """The model's JSON as returned; the validated extraction if the raw text is not a plain JSON object."""
+    text = _payload(completion)
+    fenced = _FENCED.search(text)
+    try:
+        value = json.loads(fenced.group(1) if fenced else text)
+    except json.JSONDecodeError:
+        value = None
+    return value if isinstance(value, dict) else extraction.model_dump(mode="json")
+
+
+def _origin(completion: ChatCompletion) -> Origin:
+    fingerprint = completion.system_fingerprint or ""
+    if fingerprint == LOOPBACK_FINGERPRINT + "authored":
+        return "authored"
+    return "recorded"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+class Extractor:
+    """Sends articles to one OpenAI-compatible endpoint and returns their records."""
+
+    def __init__(self, settings: Settings, prompts: PromptSet, *, backoff_initial: float = 1.0) -> None:
+        if settings.api_key is None:
+            raise ConfigError(
+                "no API key: set OPENAI_API_KEY (any value for a local server given with --base-url), "
+                "or use --replay DIR to serve recorded responses"
+            )
+        self.settings = settings
+        self.prompts = prompts
+        self._schema_hash = schema_hash()
+        self._backoff_initial = backoff_initial
+        self._openai = openai.OpenAI(
+            api_key=settings.api_key.get_secret_value(),
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=0,  # tenacity owns transport retries, so they are counted and bounded in one place
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._openai.close()
+
+    def messages(self, article: Article) -> list[ChatCompletionMessageParam]:
+        """The chat messages sent for ``article``."""
+        user = self.prompts.render_user(
+            title=article.title,
+            text=article.text,
+            published=article.published.isoformat() if article.published else None,
+            outlet=article.outlet,
+        )
+        return [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": user}]
+
+    def request_info(self, article: Article) -> RequestInfo:
+        """What a record of ``article`` under the current settings says was asked."""
+        s = self.settings
+        return RequestInfo(
+            article_id=article.id,
+            article_title=article.title,
+            article_source=article.source,
+            model=s.model,
+            mode=s.mode,
+            temperature=s.temperature,
+            max_tokens=s.max_tokens,
+            prompt_hash=self.prompts.hash,
+            schema_hash=self._schema_hash,
+        )
+
+    def extract(self, article: Article, key: str) -> Record:
+        """One article's record, stored under ``key``. Raises an ExtractionError subclass when none could be
+        had, and ConfigError when the endpoint rejects the key or the model."""
+        client = instructor.from_openai(self._openai, mode=_MODES[self.settings.mode])
+        attempts = 0
+
+        def count(*_: Any, **__: Any) -> None:
+            nonlocal attempts
+            attempts += 1
+
+        client.on("completion:kwargs", count)
+        kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
+        if self.settings.max_tokens is not None:
+            kwargs["max_tokens"] = self.settings.max_tokens
+        retrying = Retrying(
+            retry=retry_if_exception(is_transport_fault),
+            stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.retry_budget),
+            wait=_Backoff(self._backoff_initial),
+            reraise=True,
+        )
+        try:
+            extraction, completion = retrying(
+                client.chat.completions.create_with_completion,
+                model=self.settings.model,
+                messages=self.messages(article),
+                response_model=ArticleExtraction,
+                max_retries=self.settings.max_reasks,
+                **kwargs,
+            )
+        except Exception as exc:
+            raise self._classify(exc, attempts) from None
+        usage = getattr(extraction, "_total_usage", None) or completion.usage
+        return Record(
+            origin=_origin(completion),
+            key=key,
+            request=self.request_info(article),
+            response=ResponseInfo(
+                id=completion.id,
+                model=completion.model,
+                finish_reason=completion.choices[0].finish_reason,
+                usage=Usage(
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    total_tokens=usage.total_tokens,
+                )
+                if usage is not None
+                else None,
+                attempts=attempts,
+            ),
+            output=_decoded_output(completion, extraction),
+        )
+
+    def _classify(self, exc: Exception, attempts: int) -> Exception:
+        cause = _root_cause(exc)
+        where = self.settings.base_url or "the OpenAI API"
+        if isinstance(cause, openai.AuthenticationError):
+            return ConfigError(f"{where} rejected the API key (401); check OPENAI_API_KEY")
+        if isinstance(cause, openai.PermissionDeniedError):
+            return ConfigError(f"{where} refused access (403); check the key's permissions for the model")
+        if is_transport_fault(exc):
+            return TransportError(f"gave up after {attempts} attempt(s): {_first_line(cause)}")
+        if isinstance(cause, openai.APIStatusError):
+            return ExtractionError(f"{where} answered {cause.status_code}: {_first_line(cause)}")
+        if isinstance(cause, IncompleteOutputException):
+            return InvalidResponseError("the answer was cut off (finish_reason length); raise max_tokens")
+        if isinstance(exc, InstructorRetryException):
+            return InvalidResponseError(
+                f"answer failed the schema after {attempts} attempt(s): {_first_line(cause)}"
+            )
+        return ExtractionError(f"unexpected failure: {type(cause).__name__}: {_first_line(cause)}")

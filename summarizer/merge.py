@@ -1,0 +1,313 @@
+"""Merges per-article records into one briefing. Pure: no I/O, no clock but the ``generated`` argument.
+
+Every fact keeps a citation (source number and evidence quote) for each article that states it. Facts are
+merged only when they are the same fact: the same actor under another spelling, the same figure from the
+same claimant, the same dated event told in other words. What differs is kept apart and shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from rapidfuzz import fuzz
+
+from .briefing import (
+    Briefing,
+    CasualtyEntry,
+    Citation,
+    DemandEntry,
+    Failure,
+    MediatorEntry,
+    OutcomeEntry,
+    PartyEntry,
+    PersonEntry,
+    Source,
+    TimelineEntry,
+)
+from .entities import AliasTable, EntityResolver
+from .ingest import Article
+from .records import Record
+from .schema import ArticleExtraction, MediatorRole, PartyKind
+
+T = TypeVar("T")
+
+SAME_TEXT = 85.0
+"""rapidfuzz token-set ratio above which two descriptions of one kind of fact are the same fact."""
+SAME_EVENT_OTHER_DATE = 80.0
+"""Similarity above which events with different dates may be the same event told with another date."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedExtraction:
+    """One article and its validated extraction, numbered as a source."""
+
+    number: int
+    article: Article
+    record: Record
+    extraction: ArticleExtraction
+
+
+def _quote_key(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", text.replace("\u2014", "-").replace("\u2013", "-")).strip().casefold()
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value.strip():
+            seen.setdefault(value.strip(), None)
+    return list(seen)
+
+
+def _sort_key(article: Article) -> tuple[date, str]:
+    return (article.published or date.max, article.source)
+
+
+class _Clusters(Generic[T]):
+    """Groups items whose key is equal and whose text is similar; each group keeps every citation."""
+
+    def __init__(self, threshold: float = SAME_TEXT) -> None:
+        self.threshold = threshold
+        self.groups: list[tuple[tuple[object, ...], str, T, list[Citation]]] = []
+
+    def add(self, key: tuple[object, ...], text: str, item: T, citation: Citation) -> int:
+        """Put ``item`` in the first matching group (or a new one); returns the group's index."""
+        for index, (group_key, group_text, _, citations) in enumerate(self.groups):
+            if group_key == key and fuzz.token_set_ratio(group_text, text) >= self.threshold:
+                if citation not in citations:
+                    citations.append(citation)
+                return index
+        self.groups.append((key, text, item, [citation]))
+        return len(self.groups) - 1
+
+
+class _Merger:
+    def __init__(self, sourced: Sequence[SourcedExtraction], aliases: AliasTable) -> None:
+        self.sourced = sourced
+        self.resolver = EntityResolver(aliases)
+        self.unverified = 0
+        self._texts = {s.number: _quote_key(f"{s.article.title}\n{s.article.text}") for s in sourced}
+
+    def cite(self, number: int, quote: str) -> Citation:
+        if _quote_key(quote) not in self._texts[number]:
+            self.unverified += 1
+        return Citation(source=number, quote=quote)
+
+    def each(self, pick: Callable[[ArticleExtraction], list[T]]) -> Iterable[tuple[int, T]]:
+        for s in self.sourced:
+            for item in pick(s.extraction):
+                yield s.number, item
+
+    def observe_names(self) -> None:
+        for _, party in self.each(lambda e: e.parties):
+            self.resolver.observe(party.name, party.spellings)
+        for _, mediator in self.each(lambda e: e.mediators):
+            self.resolver.observe(mediator.name)
+        for _, person in self.each(lambda e: e.people):
+            self.resolver.observe(person.name, person.spellings)
+        self.resolver.link_fuzzy()
+
+    def name(self, value: str | None) -> str | None:
+        return self.resolver.resolve(value)
+
+    def parties(self) -> list[PartyEntry]:
+        slots: dict[str, tuple[list[PartyKind], list[str], list[str], list[Citation]]] = {}
+        for number, party in self.each(lambda e: e.parties):
+            name = self.name(party.name) or party.name
+            kinds, roles, names, citations = slots.setdefault(name, ([], [], [], []))
+            kinds.append(party.kind)
+            roles.append(party.role)
+            names.extend([party.name, *party.spellings])
+            citations.append(self.cite(number, party.evidence))
+        return [
+            PartyEntry(
+                name=name,
+                kind=Counter(kinds).most_common(1)[0][0],
+                roles=_unique(roles),
+                names=_unique(names),
+                citations=cites,
+            )
+            for name, (kinds, roles, names, cites) in slots.items()
+        ]
+
+    def mediators(self) -> list[MediatorEntry]:
+        slots: dict[str, tuple[list[MediatorRole], list[str], list[str], list[Citation]]] = {}
+        for number, mediator in self.each(lambda e: e.mediators):
+            name = self.name(mediator.name) or mediator.name
+            roles, venues, names, citations = slots.setdefault(name, ([], [], [], []))
+            roles.append(mediator.role)
+            venues.append(mediator.venue or "")
+            names.append(mediator.name)
+            citations.append(self.cite(number, mediator.evidence))
+        return [
+            MediatorEntry(
+                name=name, roles=list(dict.fromkeys(roles)), venues=_unique(venues), names=_unique(names),
+                citations=cites,
+            )  # fmt: skip
+            for name, (roles, venues, names, cites) in slots.items()
+        ]
+
+    def people(self) -> list[PersonEntry]:
+        slots: dict[str, tuple[list[str], list[str], list[str], list[Citation]]] = {}
+        for number, person in self.each(lambda e: e.people):
+            name = self.name(person.name) or person.name
+            titles, affiliations, names, citations = slots.setdefault(name, ([], [], [], []))
+            titles.append(person.title or "")
+            affiliations.append(self.name(person.affiliation) or "")
+            names.extend([person.name, *person.spellings])
+            citations.append(self.cite(number, person.evidence))
+        return [
+            PersonEntry(
+                name=name,
+                titles=_unique(titles),
+                affiliation=(Counter(a for a in affiliations if a).most_common(1) or [(None, 0)])[0][0],
+                names=_unique(names),
+                citations=cites,
+            )
+            for name, (titles, affiliations, names, cites) in slots.items()
+        ]
+
+    def demands(self) -> list[DemandEntry]:
+        clusters: _Clusters[DemandEntry] = _Clusters()
+        for number, demand in self.each(lambda e: e.demands):
+            by, of = self.name(demand.by) or demand.by, self.name(demand.of)
+            citation = self.cite(number, demand.evidence)
+            entry = DemandEntry(by=by, of=of, demand=demand.demand, status=demand.status, citations=[citation])
+            clusters.add((by, of, demand.status), demand.demand, entry, citation)
+        return sorted(
+            (entry.model_copy(update={"citations": cites}) for _, _, entry, cites in clusters.groups),
+            key=lambda d: (d.by, d.of or "", d.status),
+        )
+
+    def casualties(self) -> list[CasualtyEntry]:
+        merged: dict[tuple[object, ...], CasualtyEntry] = {}
+        cites: dict[tuple[object, ...], list[Citation]] = {}
+        for number, claim in self.each(lambda e: e.casualties):
+            side, claimant = self.name(claim.side), self.name(claim.claimant)
+            key = (claim.kind, claim.victims, claim.figure_text.casefold().strip(), claim.low, claim.best,
+                   claim.high, side, claimant, (claim.when or "")[:7])  # fmt: skip
+            merged.setdefault(key, CasualtyEntry(
+                kind=claim.kind, figure_text=claim.figure_text, low=claim.low, best=claim.best, high=claim.high,
+                victims=claim.victims, side=side, location=claim.location, when=claim.when, claimant=claimant,
+                citations=[self.cite(number, claim.evidence)]))  # fmt: skip
+            cites.setdefault(key, []).append(self.cite(number, claim.evidence))
+        return sorted(
+            (entry.model_copy(update={"citations": cites[key]}) for key, entry in merged.items()),
+            key=lambda c: (c.when or "9999", c.kind, -(c.best or c.low or 0)),
+        )
+
+    def timeline(self) -> list[TimelineEntry]:
+        clusters: _Clusters[TimelineEntry] = _Clusters(threshold=70.0)
+        date_texts: dict[int, list[str]] = {}
+        for number, event in self.each(lambda e: e.events):
+            citation = self.cite(number, event.evidence)
+            entry = TimelineEntry(
+                date=event.date, end_date=event.end_date, precision=event.precision,
+                description=event.description, date_texts=[event.date_text], citations=[citation],
+            )  # fmt: skip
+            index = clusters.add((event.date, event.end_date, event.precision), event.description, entry, citation)
+            date_texts.setdefault(index, []).append(event.date_text)
+        entries = [
+            entry.model_copy(update={"citations": cites, "date_texts": _unique(date_texts[i])})
+            for i, (_, _, entry, cites) in enumerate(clusters.groups)
+        ]
+        return sorted(self._flag_conflicts(entries), key=lambda e: (e.date, e.precision != "day"))
+
+    @staticmethod
+    def _flag_conflicts(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+        """Same-precision events described alike under different dates: each names the other's date."""
+        flagged: list[TimelineEntry] = []
+        for entry in entries:
+            others = _unique(
+                other.date
+                for other in entries
+                if other.date != entry.date
+                and other.precision == entry.precision == "day"
+                and other.date[:7] == entry.date[:7]
+                and fuzz.token_set_ratio(other.description, entry.description) >= SAME_EVENT_OTHER_DATE
+            )
+            flagged.append(entry.model_copy(update={"conflicts_with": others}) if others else entry)
+        return flagged
+
+    def outcomes(self) -> list[OutcomeEntry]:
+        clusters: _Clusters[OutcomeEntry] = _Clusters()
+        for number, outcome in self.each(lambda e: e.outcomes):
+            citation = self.cite(number, outcome.evidence)
+            parties = _unique(self.name(p) for p in outcome.parties)
+            entry = OutcomeEntry(
+                description=outcome.description, status=outcome.status, parties=parties, citations=[citation]
+            )
+            clusters.add((outcome.status,), outcome.description, entry, citation)
+        return [entry.model_copy(update={"citations": cites}) for _, _, entry, cites in clusters.groups]
+
+
+def number_sources(pairs: Iterable[tuple[Article, Record]]) -> list[SourcedExtraction]:
+    """Validate each record's output and number the articles by publication date, then location."""
+    ordered = sorted(pairs, key=lambda pair: _sort_key(pair[0]))
+    return [
+        SourcedExtraction(number=i, article=article, record=record, extraction=record.extraction())
+        for i, (article, record) in enumerate(ordered, start=1)
+    ]
+
+
+def merge(
+    sourced: Sequence[SourcedExtraction],
+    *,
+    generated: datetime,
+    aliases: AliasTable | None = None,
+    failures: Sequence[Failure] = (),
+    title: str | None = None,
+) -> Briefing:
+    """The briefing for ``sourced``: entities resolved, facts merged, every fact cited."""
+    merger = _Merger(sourced, aliases or AliasTable.load())
+    merger.observe_names()
+    parties, mediators, people = merger.parties(), merger.mediators(), merger.people()
+    demands, casualties = merger.demands(), merger.casualties()
+    timeline, outcomes = merger.timeline(), merger.outcomes()
+    notices: list[str] = []
+    if merger.unverified:
+        notices.append(f"{merger.unverified} evidence quote(s) were not found word for word in their article")
+    for first, second in merger.resolver.refused:
+        notices.append(f"kept {first!r} and {second!r} apart: the alias table declares them distinct actors")
+    inferred = [s.number for s in sourced if s.article.published_inferred]
+    if inferred:
+        notices.append(
+            "publication dates of sources " + ", ".join(f"[{n}]" for n in inferred) + " are inferred from their text"
+        )
+    sources = [
+        Source(
+            number=s.number,
+            article_id=s.article.id,
+            title=s.article.title,
+            location=s.article.source,
+            outlet=s.article.outlet,
+            url=s.article.url,
+            published=s.article.published,
+            published_inferred=s.article.published_inferred,
+            origin=s.record.origin,
+            summary=s.extraction.summary,
+        )
+        for s in sourced
+    ]
+    days = sorted({s.article.published for s in sourced if s.article.published})
+    span = f" ({days[0]} to {days[-1]})" if len(days) > 1 else f" ({days[0]})" if days else ""
+    return Briefing(
+        title=title or f"Briefing{span}",
+        generated=generated,
+        sources=sources,
+        parties=parties,
+        mediators=mediators,
+        people=people,
+        demands=demands,
+        casualties=casualties,
+        timeline=timeline,
+        outcomes=outcomes,
+        failures=list(failures),
+        notices=notices,
+    )

@@ -1,0 +1,60 @@
+"""Loads the prompt files, renders them for an article, and hashes them for the cache key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from string import Template
+
+from .errors import ConfigError
+from .hashing import digest
+
+SYSTEM_FILE = "extract_system.md"
+USER_FILE = "extract_user.md"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSet:
+    """The extraction prompt: a system message and a user-message template with ``$title``, ``$published``,
+    ``$outlet`` and ``$text``."""
+
+    system: str
+    user_template: str
+
+    @property
+    def hash(self) -> str:
+        """Changes whenever either file changes."""
+        return digest("p1-", self.system, self.user_template)
+
+    def render_user(self, *, title: str, text: str, published: str | None, outlet: str | None) -> str:
+        """The user message for one article. Article text is substituted, never interpreted."""
+        return Template(self.user_template).safe_substitute(
+            title=title or UNKNOWN, text=text, published=published or UNKNOWN, outlet=outlet or UNKNOWN
+        )
+
+
+def bundled_prompts_dir() -> Path:
+    """The prompt folder shipped with the package: the repository's ``prompts/`` in a checkout or an editable
+    install, ``summarizer/prompts/`` in an installed wheel."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "prompts"
+    return checkout if (checkout / SYSTEM_FILE).is_file() else here / "prompts"
+
+
+@cache
+def load_prompts(directory: Path | None = None) -> PromptSet:
+    """Read the two prompt files from ``directory`` (default: the bundled ones)."""
+    folder = directory or bundled_prompts_dir()
+    try:
+        system = (folder / SYSTEM_FILE).read_text(encoding="utf-8")
+        user = (folder / USER_FILE).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"{folder}: cannot read prompt file {exc.filename} ({exc.strerror}); "
+            f"set prompts_dir to a folder holding {SYSTEM_FILE} and {USER_FILE}"
+        ) from None
+    if "$text" not in user:
+        raise ConfigError(f"{folder / USER_FILE}: the template has no $text; add it where the article goes")
+    return PromptSet(system=system.strip(), user_template=user.strip())

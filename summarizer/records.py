@@ -1,0 +1,117 @@
+"""The record of one extraction: what was asked, what came back, and where it came from.
+
+A record is at once a cache entry and a recording file: ``fixtures/recordings/*.json`` hold exactly what the
+cache holds, so a fixture can be read in review and replayed through the same path as a live answer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import RecordingError
+from .hashing import canonical_json, digest
+from .schema import SCHEMA_VERSION, ArticleExtraction
+
+RECORD_FORMAT = "summarizer.record/1"
+Origin = Literal["recorded", "authored"]
+
+
+def schema_hash() -> str:
+    """Changes whenever the extraction schema (fields, types or descriptions) changes."""
+    return digest("s1-", SCHEMA_VERSION, canonical_json(ArticleExtraction.model_json_schema()))
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Usage(_Frozen):
+    """Token counts as the endpoint reported them, summed over every attempt for the article."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class RequestInfo(_Frozen):
+    """What was asked: enough to tell whether a record still answers the current settings."""
+
+    article_id: str
+    article_title: str
+    article_source: str
+    model: str
+    mode: str
+    temperature: float
+    max_tokens: int | None = None
+    prompt_hash: str
+    schema_hash: str
+
+
+class ResponseInfo(_Frozen):
+    """What the endpoint said about its answer."""
+
+    id: str | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    """None when no endpoint produced the answer (an authored record)."""
+    attempts: int = 1
+    """Requests sent for this article, re-asks and transport retries included."""
+
+
+class Record(_Frozen):
+    """One article's extraction, as cached and as recorded."""
+
+    format: Literal["summarizer.record/1"] = RECORD_FORMAT
+    origin: Origin
+    """``recorded`` from a live endpoint, or ``authored`` by hand as the answer a careful model should give."""
+    key: str
+    """The cache key the record was stored under."""
+    created: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    request: RequestInfo
+    response: ResponseInfo
+    output: dict[str, Any]
+    """The model's JSON answer, decoded but otherwise as returned."""
+
+    def extraction(self) -> ArticleExtraction:
+        """The output validated against the current schema."""
+        return ArticleExtraction.model_validate(self.output)
+
+    def to_json(self) -> str:
+        """Readable, stable JSON: the text of a recording file and of a cache entry."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "record") -> Record:
+        """Parse a record, naming ``where`` in the error when it is malformed."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise RecordingError(
+                f"{where}: not a {RECORD_FORMAT} record ({loc}: {first['msg']}); re-record it or fix the field"
+            ) from None
+
+
+def read_recordings(directory: Path) -> dict[str, Record]:
+    """Every record in ``directory``, by article id."""
+    if not directory.is_dir():
+        raise RecordingError(f"{directory}: no such recordings directory; check --replay / --recordings")
+    found: dict[str, Record] = {}
+    for path in sorted(directory.glob("*.json")):
+        record = Record.from_json(path.read_text(encoding="utf-8"), str(path))
+        found[record.request.article_id] = record
+    return found
+
+
+def recording_filename(record: Record) -> str:
+    """``<source file stem>.json``, or ``<article id>.json`` when the source is not a plain file."""
+    stem = Path(record.request.article_source).stem
+    plain = stem and stem.replace("_", "").replace("-", "").isalnum()
+    return f"{stem if plain else record.request.article_id}.json"

@@ -1,0 +1,149 @@
+"""Renders a briefing as Markdown or JSON. Pure: a briefing in, text out."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from .briefing import Briefing, CasualtyEntry, Cited, Source, TimelineEntry
+
+Format = Literal["md", "json"]
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md(text: str) -> str:
+    """Escape article- or model-derived text for Markdown so that it shows as written."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def cites(fact: Cited) -> str:
+    """The fact's sources as ``[1][3]``."""
+    return "".join(f"[{n}]" for n in fact.source_numbers)
+
+
+def _also(names: Iterable[str], shown: str) -> str:
+    others = [n for n in names if n != shown]
+    return f"; also written {', '.join(md(n) for n in others)}" if others else ""
+
+
+def _figure(claim: CasualtyEntry) -> str:
+    words = f"“{md(claim.figure_text)}”"
+    if claim.low is not None and claim.high is not None and claim.low == claim.high:
+        return f"{words} ({claim.low})" if str(claim.low) != claim.figure_text.strip() else words
+    if claim.low is not None and claim.high is not None:
+        return f"{words} ({claim.low}–{claim.high})"
+    if claim.low is not None:
+        return f"{words} (at least {claim.low})"
+    if claim.high is not None:
+        return f"{words} (at most {claim.high})"
+    return f"{words} (no number given)"
+
+
+def _casualty_line(claim: CasualtyEntry) -> str:
+    victims = "" if claim.victims == "unspecified" else f" {claim.victims}"
+    whose = f" ({md(claim.side)})" if claim.side else ""
+    where = f" in {md(claim.location)}" if claim.location else ""
+    when = f", {claim.when}" if claim.when else ""
+    who = f"claimed by {md(claim.claimant)}" if claim.claimant else "stated by the outlet"
+    return f"- {claim.kind}: {_figure(claim)}{victims}{whose}{where}{when}; {who} {cites(claim)}"
+
+
+def _timeline_line(event: TimelineEntry) -> str:
+    span = f"{event.date} to {event.end_date}" if event.end_date else event.date
+    precision = "" if event.precision == "day" else f" ({event.precision})"
+    conflict = (
+        f" (other sources date this {', '.join(event.conflicts_with)})" if event.conflicts_with else ""
+    )
+    return f"- **{span}**{precision}: {md(event.description)}{conflict} {cites(event)}"
+
+
+def _source_line(source: Source) -> str:
+    parts = [f"{source.number}. {md(source.title)}"]
+    if source.outlet:
+        parts.append(md(source.outlet))
+    if source.published:
+        parts.append(f"published {source.published}" + (" (inferred from the text)" if source.published_inferred else ""))
+    else:
+        parts.append("publication date unknown")
+    if source.url:
+        parts.append(f"<{source.url}>")
+    parts.append(f"file `{source.location}`")
+    parts.append(f"{source.origin} record")
+    return ", ".join(parts)
+
+
+def to_markdown(briefing: Briefing) -> str:
+    """The briefing as Markdown: one section per kind of fact, a citation on every line, then the sources."""
+    lines = [f"# {md(briefing.title)}", ""]
+    lines.append(
+        f"_{len(briefing.sources)} article(s). Every line ends with its sources, numbered as in “Sources”._"
+    )
+    lines.append("")
+
+    def section(title: str, body: list[str]) -> None:
+        lines.extend([f"## {title}", "", *(body or ["_None reported._"]), ""])
+
+    section("Summary by source", [f"- {md(s.summary)} [{s.number}]" for s in briefing.sources])
+    section(
+        "Parties",
+        [
+            f"- **{md(p.name)}** ({p.kind.replace('_', ' ')}): {'; '.join(md(r) for r in p.roles)}"
+            f"{_also(p.names, p.name)} {cites(p)}"
+            for p in briefing.parties
+        ],
+    )
+    section(
+        "Mediators",
+        [
+            f"- **{md(m.name)}**: {', '.join(m.roles)}"
+            + (f"; in {', '.join(md(v) for v in m.venues)}" if m.venues else "")
+            + f"{_also(m.names, m.name)} {cites(m)}"
+            for m in briefing.mediators
+        ],
+    )
+    section(
+        "People",
+        [
+            f"- **{md(p.name)}**"
+            + (f", {' / '.join(md(t) for t in p.titles)}" if p.titles else "")
+            + (f" ({md(p.affiliation)})" if p.affiliation else "")
+            + f"{_also(p.names, p.name)} {cites(p)}"
+            for p in briefing.people
+        ],
+    )
+    demand_lines: list[str] = []
+    for by in dict.fromkeys(d.by for d in briefing.demands):
+        demand_lines.append(f"- **{md(by)}**")
+        for d in (d for d in briefing.demands if d.by == by):
+            of = f"of {md(d.of)}: " if d.of else ""
+            demand_lines.append(f"  - {of}{md(d.demand)} ({d.status.replace('_', ' ')}) {cites(d)}")
+    section("Demands", demand_lines)
+    section("Casualty claims", [_casualty_line(c) for c in briefing.casualties])
+    section("Timeline", [_timeline_line(e) for e in briefing.timeline])
+    section(
+        "Outcomes and agreements",
+        [
+            f"- {md(o.description)} ({o.status}"
+            + (f"; {', '.join(md(p) for p in o.parties)}" if o.parties else "")
+            + f") {cites(o)}"
+            for o in briefing.outcomes
+        ],
+    )
+    if briefing.failures:
+        section("Left out", [f"- `{f.location}`: {md(f.reason)}" for f in briefing.failures])
+    if briefing.notices:
+        section("Notes", [f"- {md(n)}" for n in briefing.notices])
+    section("Sources", [_source_line(s) for s in briefing.sources])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_json(briefing: Briefing) -> str:
+    """The briefing as JSON (see ``schemas/briefing.json``)."""
+    return json.dumps(briefing.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(briefing: Briefing, fmt: Format) -> str:
+    """The briefing in ``fmt``."""
+    return to_json(briefing) if fmt == "json" else to_markdown(briefing)
