@@ -33,7 +33,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (TOML); default ./summarizer.toml.", dir_okay=False)
+    Path | None,
+    typer.Option("--config", help="Settings file (TOML); default ./summarizer.toml.", dir_okay=False),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name. [env: SUMMARIZER_MODEL]")]
 BaseUrlOpt = Annotated[
@@ -175,9 +176,19 @@ def extract(
         Console(soft_wrap=True).print(table)
     else:
         items = [
-            {"article": r.article.source, "article_id": r.article.id, "outcome": r.outcome, "record": r.record.model_dump(mode="json")}
+            {
+                "article": r.article.source,
+                "article_id": r.article.id,
+                "outcome": r.outcome,
+                "record": r.record.model_dump(mode="json"),
+            }
             if r.record
-            else {"article": r.article.source, "article_id": r.article.id, "outcome": r.outcome, "error": r.error}
+            else {
+                "article": r.article.source,
+                "article_id": r.article.id,
+                "outcome": r.outcome,
+                "error": r.error,
+            }
             for r in run.results
         ]
         _write(json.dumps(items, indent=2, ensure_ascii=False) + "\n", output)
@@ -220,7 +231,12 @@ def serve(
     from .records import read_recordings
 
     server = LoopbackServer(
-        read_recordings(recordings), host=host, port=port, latency=latency, fail_first=fail_first, verbose=verbose
+        read_recordings(recordings),
+        host=host,
+        port=port,
+        latency=latency,
+        fail_first=fail_first,
+        verbose=verbose,
     )
     err.print(f"serving {len(server.recordings)} recording(s) at {server.url} (Ctrl-C stops)", markup=False)
     try:

@@ -8,6 +8,7 @@ the model with the validation errors by instructor's re-ask, a bounded number of
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,8 +16,9 @@ from typing import Any
 
 import instructor
 import openai
-from instructor.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core import IncompleteOutputException, InstructorRetryException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import ValidationError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -32,6 +34,10 @@ from .ingest import Article
 from .prompts import PromptSet
 from .records import Origin, Record, RequestInfo, ResponseInfo, Usage, schema_hash
 from .schema import ArticleExtraction
+
+# instructor logs every failed attempt at ERROR level; with no handler configured Python would print those
+# multi-line messages to stderr. The outcome is reported once, by the caller, instead.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 #: Marks answers served by ``summarizer serve``: ``summarizer-loopback:<origin>`` in ``system_fingerprint``.
 LOOPBACK_FINGERPRINT = "summarizer-loopback:"
@@ -84,7 +90,7 @@ class _Backoff:
     """Exponential backoff with jitter, replaced by the server's ``Retry-After`` when it sends one."""
 
     def __init__(self, initial: float) -> None:
-        self._exponential = wait_exponential_jitter(initial=initial, max=_MAX_BACKOFF)
+        self._exponential = wait_exponential_jitter(multiplier=initial, max=_MAX_BACKOFF)
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -118,6 +124,17 @@ def _origin(completion: ChatCompletion) -> Origin:
     if fingerprint == LOOPBACK_FINGERPRINT + "authored":
         return "authored"
     return "recorded"
+
+
+def _describe(exc: BaseException) -> str:
+    """One line: the first validation error with its location, or the exception's first line."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "answer"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -240,7 +257,5 @@ class Extractor:
         if isinstance(cause, IncompleteOutputException):
             return InvalidResponseError("the answer was cut off (finish_reason length); raise max_tokens")
         if isinstance(exc, InstructorRetryException):
-            return InvalidResponseError(
-                f"answer failed the schema after {attempts} attempt(s): {_first_line(cause)}"
-            )
+            return InvalidResponseError(f"answer failed the schema after {attempts} attempt(s): {_describe(cause)}")
         return ExtractionError(f"unexpected failure: {type(cause).__name__}: {_first_line(cause)}")

@@ -36,7 +36,7 @@ _BOILERPLATE = [
         r"leave a (comment|reply)",
         r"your email address will not be published\..*",
         r"required fields are marked \*",
-        r"[-–—•*]",
+        r"[-\u2013\u2014\u2022*]",
         # A truncated embed fragment such as "Let me…": a few words cut off by an ellipsis.
         r"(\S+\s+){0,2}\S+(…|\.\.\.)",
     )

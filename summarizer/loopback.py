@@ -101,7 +101,11 @@ def completion_body(record: Record, request: dict[str, Any], number: int) -> dic
         "model": record.response.model or str(request.get("model", "loopback")),
         "system_fingerprint": FINGERPRINT_PREFIX + record.origin,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
     }
 
 
@@ -113,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.owner.verbose:
             super().log_message(format, *args)
 
@@ -146,9 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, _error(f"no route {self.path}", "invalid_request_error", "not_found"))
             return
         if owner.require_key is not None and self.headers.get("Authorization") != f"Bearer {owner.require_key}":
-            self._send(
-                HTTPStatus.UNAUTHORIZED, _error("invalid API key", "invalid_request_error", "invalid_api_key")
-            )
+            self._send(HTTPStatus.UNAUTHORIZED, _error("invalid API key", "invalid_request_error", "invalid_api_key"))
             return
         try:
             request = json.loads(raw or b"{}")
@@ -238,7 +240,7 @@ class LoopbackServer:
 
     def start(self) -> LoopbackServer:
         """Serve on a background thread."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="loopback", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="loopback", daemon=True)
         self._thread.start()
         return self
 

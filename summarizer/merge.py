@@ -65,6 +65,11 @@ def _unique(values: Iterable[str | None]) -> list[str]:
     return list(seen)
 
 
+def _most_common(values: Iterable[str]) -> str | None:
+    counts = Counter(v for v in values if v)
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def _sort_key(article: Article) -> tuple[date, str]:
     return (article.published or date.max, article.source)
 
@@ -147,9 +152,12 @@ class _Merger:
             citations.append(self.cite(number, mediator.evidence))
         return [
             MediatorEntry(
-                name=name, roles=list(dict.fromkeys(roles)), venues=_unique(venues), names=_unique(names),
+                name=name,
+                roles=list(dict.fromkeys(roles)),
+                venues=_unique(venues),
+                names=_unique(names),
                 citations=cites,
-            )  # fmt: skip
+            )
             for name, (roles, venues, names, cites) in slots.items()
         ]
 
@@ -166,7 +174,7 @@ class _Merger:
             PersonEntry(
                 name=name,
                 titles=_unique(titles),
-                affiliation=(Counter(a for a in affiliations if a).most_common(1) or [(None, 0)])[0][0],
+                affiliation=_most_common(affiliations),
                 names=_unique(names),
                 citations=cites,
             )

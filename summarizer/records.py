@@ -67,7 +67,7 @@ class ResponseInfo(_Frozen):
 class Record(_Frozen):
     """One article's extraction, as cached and as recorded."""
 
-    format: Literal["summarizer.record/1"] = RECORD_FORMAT
+    format: Literal["summarizer.record/1"] = "summarizer.record/1"
     origin: Origin
     """``recorded`` from a live endpoint, or ``authored`` by hand as the answer a careful model should give."""
     key: str

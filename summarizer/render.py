@@ -33,7 +33,7 @@ def _figure(claim: CasualtyEntry) -> str:
     if claim.low is not None and claim.high is not None and claim.low == claim.high:
         return f"{words} ({claim.low})" if str(claim.low) != claim.figure_text.strip() else words
     if claim.low is not None and claim.high is not None:
-        return f"{words} ({claim.low}–{claim.high})"
+        return f"{words} ({claim.low} to {claim.high})"
     if claim.low is not None:
         return f"{words} (at least {claim.low})"
     if claim.high is not None:
@@ -53,9 +53,7 @@ def _casualty_line(claim: CasualtyEntry) -> str:
 def _timeline_line(event: TimelineEntry) -> str:
     span = f"{event.date} to {event.end_date}" if event.end_date else event.date
     precision = "" if event.precision == "day" else f" ({event.precision})"
-    conflict = (
-        f" (other sources date this {', '.join(event.conflicts_with)})" if event.conflicts_with else ""
-    )
+    conflict = f" (other sources date this {', '.join(event.conflicts_with)})" if event.conflicts_with else ""
     return f"- **{span}**{precision}: {md(event.description)}{conflict} {cites(event)}"
 
 
@@ -64,7 +62,9 @@ def _source_line(source: Source) -> str:
     if source.outlet:
         parts.append(md(source.outlet))
     if source.published:
-        parts.append(f"published {source.published}" + (" (inferred from the text)" if source.published_inferred else ""))
+        parts.append(
+            f"published {source.published}" + (" (inferred from the text)" if source.published_inferred else "")
+        )
     else:
         parts.append("publication date unknown")
     if source.url:
@@ -77,9 +77,7 @@ def _source_line(source: Source) -> str:
 def to_markdown(briefing: Briefing) -> str:
     """The briefing as Markdown: one section per kind of fact, a citation on every line, then the sources."""
     lines = [f"# {md(briefing.title)}", ""]
-    lines.append(
-        f"_{len(briefing.sources)} article(s). Every line ends with its sources, numbered as in “Sources”._"
-    )
+    lines.append(f"_{len(briefing.sources)} article(s). Every line ends with its sources, numbered as in “Sources”._")
     lines.append("")
 
     def section(title: str, body: list[str]) -> None:

@@ -1,0 +1,68 @@
+"""Shared fixtures. Tests reach no network: connections are allowed to loopback addresses only."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarizer.config import ENV_VARS, Settings, load_settings
+from summarizer.loopback import LoopbackServer
+from summarizer.records import Record, read_recordings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = ROOT / "fixtures" / "articles"
+RECORDINGS = ROOT / "fixtures" / "recordings"
+FAKE_KEY = "sk-test-FAKEKEY-7f3a9c1e5b"
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None:
+        try:
+            allowed = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            allowed = host == "localhost"
+        if not allowed:
+            raise RuntimeError(f"tests must not reach the network (tried {host})")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No real endpoint, no user settings, a fresh cache per test."""
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    for var in [*ENV_VARS, "SUMMARIZER_CONFIG"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def recordings() -> dict[str, Record]:
+    return read_recordings(RECORDINGS)
+
+
+@pytest.fixture
+def server(recordings: dict[str, Record]) -> Iterator[LoopbackServer]:
+    with LoopbackServer(recordings) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(server: LoopbackServer, tmp_path: Path) -> Settings:
+    """Settings that point at the loopback server with a recognisable fake key."""
+    return load_settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=tmp_path / "cache")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,0 +1,97 @@
+"""The real client over real HTTP against the loopback server."""
+
+from __future__ import annotations
+
+import pytest
+
+from summarizer.config import Settings
+from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError
+from summarizer.extract import Extractor
+from summarizer.ingest import load_articles
+from summarizer.loopback import LoopbackServer
+from summarizer.prompts import load_prompts
+from summarizer.records import Record
+
+from .conftest import ARTICLES, FAKE_KEY
+
+
+@pytest.fixture
+def article():  # type: ignore[no-untyped-def]
+    return load_articles([ARTICLES / "004_29d29f48ff22ceaf.txt"]).articles[0]
+
+
+@pytest.mark.parametrize("mode", ["tools", "json", "json_schema", "md_json"])
+def test_each_mode_round_trips_the_recording(
+    mode: str, settings: Settings, server: LoopbackServer, recordings: dict[str, Record], article
+) -> None:  # type: ignore[no-untyped-def]
+    extractor = Extractor(settings.replace(mode=mode), load_prompts())
+    try:
+        record = extractor.extract(article, "k-test")
+    finally:
+        extractor.close()
+    expected = recordings[article.id]
+    assert record.output == expected.output
+    assert record.extraction() == expected.extraction()
+    assert record.origin == "authored", "the loopback server says where its answer came from"
+    assert record.request.article_id == article.id and record.request.mode == mode
+    assert record.response.usage is not None and record.response.usage.total_tokens > 0
+    assert record.response.attempts == 1
+    assert server.stats.completions == 1
+
+
+def test_transport_faults_are_retried(recordings: dict[str, Record], settings: Settings, article) -> None:  # type: ignore[no-untyped-def]
+    with LoopbackServer(recordings, fail_first=2) as flaky:
+        extractor = Extractor(settings.replace(base_url=flaky.url), load_prompts(), backoff_initial=0.01)
+        record = extractor.extract(article, "k")
+        extractor.close()
+    assert flaky.stats.injected_failures == 2
+    assert record.response.attempts == 3
+
+
+def test_transport_retries_are_bounded(recordings: dict[str, Record], settings: Settings, article) -> None:  # type: ignore[no-untyped-def]
+    with LoopbackServer(recordings, fail_first=100) as down:
+        extractor = Extractor(settings.replace(base_url=down.url, max_attempts=3), load_prompts(), backoff_initial=0.01)
+        with pytest.raises(ExtractionError, match=r"gave up after 3 attempt"):
+            extractor.extract(article, "k")
+        extractor.close()
+    assert down.stats.injected_failures == 3
+
+
+def test_schema_failures_are_reasked_then_reported(
+    recordings: dict[str, Record], settings: Settings, article
+) -> None:  # type: ignore[no-untyped-def]
+    good = recordings[article.id]
+    broken_claim = {"kind": "killed", "figure_text": "23", "low": 30, "best": 23, "victims": "soldiers",
+                    "evidence": "losing 23 soldiers"}  # fmt: skip
+    broken = good.model_copy(update={"output": {**good.output, "casualties": [broken_claim]}})
+    with LoopbackServer({article.id: broken}) as server:
+        extractor = Extractor(settings.replace(base_url=server.url, max_reasks=2), load_prompts())
+        with pytest.raises(InvalidResponseError, match=r"after 3 attempt.*low <= best <= high"):
+            extractor.extract(article, "k")
+        extractor.close()
+    assert server.stats.completions == 3, "one request and two re-asks"
+
+
+def test_missing_recording_is_an_extraction_error(settings: Settings) -> None:
+    from summarizer.api import make_article
+
+    extractor = Extractor(settings, load_prompts())
+    with pytest.raises(ExtractionError, match="no recording for article"):
+        extractor.extract(make_article("An article nobody recorded."), "k")
+    extractor.close()
+
+
+def test_rejected_key_is_a_config_error(recordings: dict[str, Record], settings: Settings, article) -> None:  # type: ignore[no-untyped-def]
+    with LoopbackServer(recordings, require_key="sk-the-right-one") as guarded:
+        extractor = Extractor(settings.replace(base_url=guarded.url), load_prompts())
+        with pytest.raises(ConfigError, match="rejected the API key") as caught:
+            extractor.extract(article, "k")
+        extractor.close()
+    assert FAKE_KEY not in str(caught.value)
+
+
+def test_no_key_names_every_way_out(settings: Settings) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Extractor(Settings(cache_dir=settings.cache_dir), load_prompts())
+    message = str(caught.value)
+    assert all(part in message for part in ("OPENAI_API_KEY", "--base-url", "--replay"))

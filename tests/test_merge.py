@@ -1,0 +1,147 @@
+"""Merge rules on small hand-made extractions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from summarizer.api import make_article
+from summarizer.briefing import Briefing
+from summarizer.entities import AliasTable, EntityResolver, name_key
+from summarizer.merge import SourcedExtraction, merge
+from summarizer.records import Record, RequestInfo, ResponseInfo
+from summarizer.schema import ArticleExtraction
+
+WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def party(name: str, *spellings: str, kind: str = "state", evidence: str | None = None) -> dict[str, Any]:
+    return {"name": name, "kind": kind, "role": "side", "spellings": list(spellings), "evidence": evidence or name}
+
+
+def source(number: int, text: str, **output: Any) -> SourcedExtraction:
+    article = make_article(text, title=f"Article {number}", published="2025-11-06", source=f"a{number}.txt")
+    extraction = ArticleExtraction.model_validate({"summary": f"Summary {number}.", **output})
+    record = Record(
+        origin="authored",
+        key=f"k{number}",
+        request=RequestInfo(article_id=article.id, article_title=article.title, article_source=article.source,
+                            model="m", mode="tools", temperature=0, prompt_hash="p", schema_hash="s"),  # fmt: skip
+        response=ResponseInfo(),
+        output=extraction.model_dump(mode="json"),
+    )
+    return SourcedExtraction(number=number, article=article, record=record, extraction=extraction)
+
+
+def brief(*sources: SourcedExtraction) -> Briefing:
+    return merge(list(sources), generated=WHEN)
+
+
+def test_name_key_ignores_case_accents_and_punctuation() -> None:
+    assert name_key("Türkiye") == name_key("TURKIYE") == "turkiye"
+    assert name_key("Khawaja M. Asif") == "khawaja m asif"
+
+
+def test_spelling_variants_become_one_mediator_and_one_person() -> None:
+    texts = ["Turkey hosts. Khawaja Asif spoke.", "Türkiye hosts. Khawaja Mohammad Asif spoke.",
+             "Turkiye hosts. Khawaja M. Asif spoke."]  # fmt: skip
+    names = [("Turkey", "Khawaja Asif"), ("Türkiye", "Khawaja Mohammad Asif"), ("Turkiye", "Khawaja M. Asif")]
+    sources = [
+        source(i + 1, text, mediators=[{"name": m, "role": "host", "evidence": f"{m} hosts"}],
+               people=[{"name": p, "evidence": f"{p} spoke"}])  # fmt: skip
+        for i, (text, (m, p)) in enumerate(zip(texts, names, strict=True))
+    ]
+    briefing = brief(*sources)
+    [mediator] = briefing.mediators
+    assert mediator.name == "Turkey" and mediator.source_numbers == [1, 2, 3]
+    assert set(mediator.names) == {"Turkey", "Türkiye", "Turkiye"}
+    [person] = briefing.people
+    assert person.name == "Khawaja Asif" and person.source_numbers == [1, 2, 3]
+
+
+def test_article_spellings_link_names_the_table_does_not_know() -> None:
+    one = source(1, "The Northern Front attacked.", parties=[party("Northern Front", "NF", kind="armed_group",
+                 evidence="The Northern Front attacked")])  # fmt: skip
+    two = source(2, "NF fighters withdrew.", parties=[party("NF", kind="armed_group", evidence="NF fighters withdrew")])
+    [entry] = brief(one, two).parties
+    assert entry.name == "Northern Front" and entry.source_numbers == [1, 2]
+
+
+def test_distinct_actors_are_never_merged() -> None:
+    # An article wrongly lists "TTP" as a spelling of Pakistan: the alias table keeps them apart.
+    one = source(1, "Pakistan and the TTP and Afghan Taliban.", parties=[
+        party("Pakistan", "TTP"), party("Afghan Taliban", kind="government"),
+        party("Tehrik-e-Taliban Pakistan", kind="armed_group")])  # fmt: skip
+    briefing = brief(one)
+    assert sorted(p.name for p in briefing.parties) == [
+        "Afghanistan (Taliban government)", "Pakistan", "Tehrik-e-Taliban Pakistan"]  # fmt: skip
+    assert any("kept 'Pakistan' and 'TTP' apart" in n for n in briefing.notices)
+
+
+def test_a_minister_is_not_his_country() -> None:
+    one = source(1, "Pakistan said. Khawaja Asif said.", parties=[party("Pakistan")],
+                 people=[{"name": "Khawaja Asif", "title": "Defence Minister", "affiliation": "Pakistan",
+                          "evidence": "Khawaja Asif said"}])  # fmt: skip
+    briefing = brief(one)
+    assert [p.name for p in briefing.parties] == ["Pakistan"]
+    assert [(p.name, p.affiliation) for p in briefing.people] == [("Khawaja Asif", "Pakistan")]
+
+
+def test_fuzzy_matching_joins_close_spellings_only() -> None:
+    resolver = EntityResolver(AliasTable.load())
+    resolver.observe("Sirajuddin Haqqani")
+    resolver.observe("Sirajudin Haqqani")
+    resolver.observe("Jalaluddin Haqqani")
+    resolver.link_fuzzy()
+    assert resolver.resolve("Sirajudin Haqqani") == resolver.resolve("Sirajuddin Haqqani")
+    assert resolver.resolve("Jalaluddin Haqqani") == "Jalaluddin Haqqani"
+
+
+def claim(figure: str, *, best: int | None = None, claimant: str | None = None, evidence: str) -> dict[str, Any]:
+    return {"kind": "killed", "figure_text": figure, "low": best, "best": best, "high": best,
+            "victims": "soldiers", "when": "2025-10", "claimant": claimant, "evidence": evidence}  # fmt: skip
+
+
+def test_same_figure_from_two_outlets_is_one_claim_with_two_sources() -> None:
+    one = source(1, "They lost 23 soldiers.", casualties=[claim("23", best=23, evidence="lost 23 soldiers")])
+    two = source(2, "Officials said 23 soldiers died.", casualties=[
+        claim("23", best=23, evidence="23 soldiers died"),
+        claim("23", best=23, claimant="Afghan officials", evidence="Officials said 23 soldiers")])  # fmt: skip
+    casualties = brief(one, two).casualties
+    assert [(c.claimant, c.source_numbers) for c in casualties] == [(None, [1, 2]), ("Afghan officials", [2])]
+    assert [len(c.citations) for c in casualties] == [2, 1]
+
+
+def test_vague_figures_stay_words() -> None:
+    one = source(1, "Clashes killed dozens.", casualties=[claim("dozens", evidence="killed dozens")])
+    [entry] = brief(one).casualties
+    assert entry.figure_text == "dozens" and entry.low is None and entry.best is None and entry.high is None
+
+
+def test_quotes_missing_from_the_article_are_counted() -> None:
+    one = source(1, "Pakistan attended.", parties=[party("Pakistan", evidence="Pakistan boycotted the talks")])
+    assert "1 evidence quote(s) were not found word for word in their article" in brief(one).notices
+
+
+def test_same_event_from_two_sources_is_one_line_and_different_dates_are_flagged() -> None:
+    def event(day: str, description: str, evidence: str) -> dict[str, Any]:
+        return {"date": day, "precision": "day", "date_text": day, "description": description, "evidence": evidence}
+
+    one = source(1, "A ceasefire was agreed on October 17.", events=[
+        event("2025-10-17", "A ceasefire was agreed between the two sides.", "ceasefire was agreed")])  # fmt: skip
+    two = source(2, "The ceasefire was agreed on October 19.", events=[
+        event("2025-10-19", "A ceasefire was agreed between the two sides.", "ceasefire was agreed")])  # fmt: skip
+    three = source(3, "Truce on October 17.", events=[
+        event("2025-10-17", "A ceasefire was agreed between both sides.", "Truce on October 17")])  # fmt: skip
+    timeline = brief(one, two, three).timeline
+    assert [(e.date, e.source_numbers, e.conflicts_with) for e in timeline] == [
+        ("2025-10-17", [1, 3], ["2025-10-19"]),
+        ("2025-10-19", [2], ["2025-10-17"]),
+    ]
+
+
+def test_sources_are_numbered_by_date_and_say_when_dates_are_inferred() -> None:
+    one = source(1, "Text one.")
+    briefing = brief(one)
+    assert briefing.sources[0].published == date(2025, 11, 6)
+    assert briefing.sources[0].published_inferred is False

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from summarizer.cache import ResponseCache, cache_key
+from summarizer.config import load_settings
+from summarizer.ingest import load_articles
+from summarizer.prompts import bundled_prompts_dir, load_prompts
+from summarizer.records import Record, read_recordings, schema_hash
+from summarizer.schema import ArticleExtraction, CasualtyClaim, Event
+from summarizer.schema_files import drifted_schemas
+
+from .conftest import ARTICLES, RECORDINGS, ROOT
+
+
+def test_schema_files_match_the_models() -> None:
+    assert drifted_schemas(ROOT / "schemas") == [], "run `summarizer schema` and commit schemas/"
+
+
+def test_casualty_numbers_must_be_ordered() -> None:
+    base = {"kind": "killed", "figure_text": "23", "victims": "soldiers", "evidence": "losing 23 soldiers"}
+    CasualtyClaim.model_validate({**base, "low": 20, "best": 23, "high": 30})
+    with pytest.raises(ValidationError, match="low <= best <= high"):
+        CasualtyClaim.model_validate({**base, "low": 30, "best": 23})
+
+
+def test_event_dates_must_match_their_precision() -> None:
+    base = {"date_text": "Thursday", "description": "Talks resumed.", "evidence": "resumed on Thursday"}
+    Event.model_validate({**base, "date": "2025-10-30", "precision": "day"})
+    Event.model_validate({**base, "date": "2025-10", "precision": "month"})
+    for bad in [("2025-10", "day"), ("2025-10-30", "month"), ("2025-02-30", "day")]:
+        with pytest.raises(ValidationError):
+            Event.model_validate({**base, "date": bad[0], "precision": bad[1]})
+
+
+def test_recordings_are_authored_valid_and_current() -> None:
+    recordings = read_recordings(RECORDINGS)
+    articles = {a.id: a for a in load_articles([ARTICLES]).articles}
+    assert set(recordings) == set(articles), "one recording per example article, matched by article id"
+    prompts = load_prompts()
+    for record in recordings.values():
+        assert record.origin == "authored"
+        assert record.request.prompt_hash == prompts.hash
+        assert record.request.schema_hash == schema_hash()
+        assert isinstance(record.extraction(), ArticleExtraction)
+
+
+def test_prompt_hash_follows_the_files(tmp_path: Path) -> None:
+    copy = tmp_path / "prompts"
+    shutil.copytree(bundled_prompts_dir(), copy)
+    before = load_prompts(copy).hash
+    assert before == load_prompts().hash
+    (copy / "extract_system.md").write_text("Another system prompt.", encoding="utf-8")
+    load_prompts.cache_clear()
+    assert load_prompts(copy).hash != before
+
+
+def test_user_template_substitutes_without_interpreting_article_text() -> None:
+    prompts = load_prompts()
+    message = prompts.render_user(title="T", text="Costs $title and ${text}", published=None, outlet=None)
+    assert "Costs $title and ${text}" in message
+    assert "Publication date: unknown" in message
+
+
+def test_cache_key_changes_with_what_changes_the_answer(tmp_path: Path) -> None:
+    article = load_articles([ARTICLES]).articles[0]
+    settings = load_settings(environ={}, cache_dir=tmp_path)
+    prompts = load_prompts()
+    key = cache_key(article, settings, prompts)
+    assert key == cache_key(article, load_settings(environ={}, cache_dir=tmp_path), prompts)
+    assert key.startswith("k1-")
+    # Where the model is served and with which key do not change the answer.
+    assert key == cache_key(article, settings.replace(base_url="http://elsewhere/v1", api_key="sk-2"), prompts)
+    changed = [
+        cache_key(article, settings.replace(model="other-model"), prompts),
+        cache_key(article, settings.replace(temperature=0.7), prompts),
+        cache_key(article, settings.replace(mode="json"), prompts),
+        cache_key(article, settings, type(prompts)(system=prompts.system + " ", user_template=prompts.user_template)),
+        cache_key(article.__class__(**{**_fields(article), "text": article.text + " More."}), settings, prompts),
+        cache_key(article.__class__(**{**_fields(article), "published": None}), settings, prompts),
+    ]
+    assert key not in changed and len(set(changed)) == len(changed)
+
+
+def _fields(article: object) -> dict[str, object]:
+    return {name: getattr(article, name) for name in article.__slots__}  # type: ignore[attr-defined]
+
+
+def test_cache_entry_is_the_recording_record(tmp_path: Path) -> None:
+    path = RECORDINGS / "000_c7654b6822704fd4.json"
+    record = Record.from_json(path.read_text(encoding="utf-8"), str(path))
+    with ResponseCache(tmp_path / "c") as cache:
+        cache.put(record)
+        assert cache.get(record.key) == record
+        assert cache.info().entries == 1
+        assert cache.clear() == 1
+        assert cache.get(record.key) is None
+    assert record.to_json() == path.read_text(encoding="utf-8"), "recording files are written as to_json() writes"
