@@ -52,7 +52,7 @@ class AliasTable:
         try:
             data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read alias file ({exc}); fix or remove aliases_file") from None
+            raise ConfigError(f"{path}: cannot read alias file ({exc}); fix the file or drop --aliases") from None
         try:
             for entry in data.get("entities", []):
                 aliases = self.entities.setdefault(str(entry["name"]), [])

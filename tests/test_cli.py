@@ -99,7 +99,9 @@ def test_record_against_an_endpoint_writes_readable_records(
         assert record.response.usage is not None and record.response.attempts == 1
     assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in RECORDINGS.iterdir())
     # What was recorded replays.
-    replayed = runner.invoke(app, ["brief", str(ARTICLES), "--replay", str(target), "--cache-dir", str(tmp_path / "c2")])
+    replayed = runner.invoke(
+        app, ["brief", str(ARTICLES), "--replay", str(target), "--cache-dir", str(tmp_path / "c2")]
+    )
     assert replayed.exit_code == 0
 
 

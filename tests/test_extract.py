@@ -7,7 +7,7 @@ import pytest
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError
 from summarizer.extract import Extractor
-from summarizer.ingest import load_articles
+from summarizer.ingest import Article, load_articles
 from summarizer.loopback import LoopbackServer
 from summarizer.prompts import load_prompts
 from summarizer.records import Record
@@ -16,14 +16,14 @@ from .conftest import ARTICLES, FAKE_KEY
 
 
 @pytest.fixture
-def article():  # type: ignore[no-untyped-def]
+def article() -> Article:
     return load_articles([ARTICLES / "004_29d29f48ff22ceaf.txt"]).articles[0]
 
 
 @pytest.mark.parametrize("mode", ["tools", "json", "json_schema", "md_json"])
 def test_each_mode_round_trips_the_recording(
-    mode: str, settings: Settings, server: LoopbackServer, recordings: dict[str, Record], article
-) -> None:  # type: ignore[no-untyped-def]
+    mode: str, settings: Settings, server: LoopbackServer, recordings: dict[str, Record], article: Article
+) -> None:
     extractor = Extractor(settings.replace(mode=mode), load_prompts())
     try:
         record = extractor.extract(article, "k-test")
@@ -39,7 +39,7 @@ def test_each_mode_round_trips_the_recording(
     assert server.stats.completions == 1
 
 
-def test_transport_faults_are_retried(recordings: dict[str, Record], settings: Settings, article) -> None:  # type: ignore[no-untyped-def]
+def test_transport_faults_are_retried(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
     with LoopbackServer(recordings, fail_first=2) as flaky:
         extractor = Extractor(settings.replace(base_url=flaky.url), load_prompts(), backoff_initial=0.01)
         record = extractor.extract(article, "k")
@@ -48,7 +48,7 @@ def test_transport_faults_are_retried(recordings: dict[str, Record], settings: S
     assert record.response.attempts == 3
 
 
-def test_transport_retries_are_bounded(recordings: dict[str, Record], settings: Settings, article) -> None:  # type: ignore[no-untyped-def]
+def test_transport_retries_are_bounded(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
     with LoopbackServer(recordings, fail_first=100) as down:
         extractor = Extractor(settings.replace(base_url=down.url, max_attempts=3), load_prompts(), backoff_initial=0.01)
         with pytest.raises(ExtractionError, match=r"gave up after 3 attempt"):
@@ -58,8 +58,8 @@ def test_transport_retries_are_bounded(recordings: dict[str, Record], settings: 
 
 
 def test_schema_failures_are_reasked_then_reported(
-    recordings: dict[str, Record], settings: Settings, article
-) -> None:  # type: ignore[no-untyped-def]
+    recordings: dict[str, Record], settings: Settings, article: Article
+) -> None:
     good = recordings[article.id]
     broken_claim = {"kind": "killed", "figure_text": "23", "low": 30, "best": 23, "victims": "soldiers",
                     "evidence": "losing 23 soldiers"}  # fmt: skip
@@ -81,7 +81,7 @@ def test_missing_recording_is_an_extraction_error(settings: Settings) -> None:
     extractor.close()
 
 
-def test_rejected_key_is_a_config_error(recordings: dict[str, Record], settings: Settings, article) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_key_is_a_config_error(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
     with LoopbackServer(recordings, require_key="sk-the-right-one") as guarded:
         extractor = Extractor(settings.replace(base_url=guarded.url), load_prompts())
         with pytest.raises(ConfigError, match="rejected the API key") as caught:

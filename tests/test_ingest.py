@@ -31,7 +31,7 @@ def test_seed_articles_lose_boilerplate_and_keep_sentences() -> None:
         assert phrase not in text, phrase
     # Real sentences next to the boilerplate survive.
     assert "The fragile detente comes amid growing concern" in text
-    assert "The outcome of today’s talks is expected to shape the next phase" in text
+    assert "The outcome of today\u2019s talks is expected to shape the next phase" in text
     assert "On Thursday, Pakistan announced it had killed Qari Amjad" in text
 
 
@@ -72,7 +72,11 @@ def test_json_and_jsonl(tmp_path: Path) -> None:
         json.dumps({"title": "T", "text": "Body.", "outlet": "Wire", "url": "https://x/1", "published": "2025-01-02"}),
         encoding="utf-8",
     )
-    lines = [json.dumps({"title": "A", "text": "First body."}), "{broken", json.dumps({"title": "B", "text": "Second."})]
+    lines = [
+        json.dumps({"title": "A", "text": "First body."}),
+        "{broken",
+        json.dumps({"title": "B", "text": "Second."}),
+    ]
     (tmp_path / "many.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = load_articles([tmp_path / "one.json", tmp_path / "many.jsonl"])
     assert [a.title for a in result.articles] == ["T", "A", "B"]

@@ -25,8 +25,16 @@ def source(number: int, text: str, **output: Any) -> SourcedExtraction:
     record = Record(
         origin="authored",
         key=f"k{number}",
-        request=RequestInfo(article_id=article.id, article_title=article.title, article_source=article.source,
-                            model="m", mode="tools", temperature=0, prompt_hash="p", schema_hash="s"),  # fmt: skip
+        request=RequestInfo(
+            article_id=article.id,
+            article_title=article.title,
+            article_source=article.source,
+            model="m",
+            mode="tools",
+            temperature=0,
+            prompt_hash="p",
+            schema_hash="s",
+        ),  # fmt: skip
         response=ResponseInfo(),
         output=extraction.model_dump(mode="json"),
     )
@@ -47,8 +55,12 @@ def test_spelling_variants_become_one_mediator_and_one_person() -> None:
              "Turkiye hosts. Khawaja M. Asif spoke."]  # fmt: skip
     names = [("Turkey", "Khawaja Asif"), ("Türkiye", "Khawaja Mohammad Asif"), ("Turkiye", "Khawaja M. Asif")]
     sources = [
-        source(i + 1, text, mediators=[{"name": m, "role": "host", "evidence": f"{m} hosts"}],
-               people=[{"name": p, "evidence": f"{p} spoke"}])  # fmt: skip
+        source(
+            i + 1,
+            text,
+            mediators=[{"name": m, "role": "host", "evidence": f"{m} hosts"}],
+            people=[{"name": p, "evidence": f"{p} spoke"}],
+        )  # fmt: skip
         for i, (text, (m, p)) in enumerate(zip(texts, names, strict=True))
     ]
     briefing = brief(*sources)

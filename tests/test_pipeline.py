@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from summarizer import build_briefing, extract_files, load_settings, render
+from summarizer.briefing import Cited
 from summarizer.config import Settings
 from summarizer.loopback import LoopbackServer
 from summarizer.prompts import bundled_prompts_dir, load_prompts
@@ -37,9 +39,7 @@ def test_cache_hit_needs_no_key(tmp_path: Path) -> None:
     assert run.count("cached") == 5 and run.exit_code == 0
 
 
-def test_changed_model_or_prompt_sends_new_requests(
-    settings: Settings, server: LoopbackServer, tmp_path: Path
-) -> None:
+def test_changed_model_or_prompt_sends_new_requests(settings: Settings, server: LoopbackServer, tmp_path: Path) -> None:
     extract_files([ARTICLES], settings)
     assert server.stats.completions == 5
     extract_files([ARTICLES], settings)
@@ -92,8 +92,10 @@ def test_an_article_without_a_recording_is_listed_as_failed(tmp_path: Path) -> N
 def test_every_citation_quote_is_in_its_article(recordings: dict[str, Record], tmp_path: Path) -> None:
     briefing = build_briefing([ARTICLES], load_settings(cache_dir=tmp_path / "c"), replay=RECORDINGS)
     assert not any("not found word for word" in n for n in briefing.notices)
-    sections = [briefing.parties, briefing.mediators, briefing.people, briefing.demands, briefing.casualties,
-                briefing.timeline, briefing.outcomes]  # fmt: skip
+    sections: list[Sequence[Cited]] = [
+        briefing.parties, briefing.mediators, briefing.people, briefing.demands, briefing.casualties,
+        briefing.timeline, briefing.outcomes,
+    ]  # fmt: skip
     facts = [fact for section in sections for fact in section]
     assert facts and all(fact.citations for fact in facts)
     numbers = {s.number for s in briefing.sources}
