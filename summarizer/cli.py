@@ -97,6 +97,14 @@ def _report(run: RunResult, quiet: bool) -> None:
         )
 
 
+def _extract(paths: list[Path], replay: Path | None, quiet: bool, config: Path | None, **flags: Any) -> RunResult:
+    from .pipeline import extract_paths
+
+    run = extract_paths(paths, _settings(config, **flags), replay=replay, progress=_progress(quiet))
+    _report(run, quiet)
+    return run
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -127,12 +135,9 @@ def brief(
 ) -> None:
     """Extract every article (cache first) and merge them into one cited briefing."""
     from .pipeline import brief as make_briefing
-    from .pipeline import extract_paths
     from .render import render
 
-    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
-    run = extract_paths(paths, settings, replay=replay, progress=_progress(quiet))
-    _report(run, quiet)
+    run = _extract(paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
     if not run.records:
         err.print("error: no article could be extracted; nothing to brief", markup=False)
         raise typer.Exit(run.exit_code)
@@ -160,11 +165,7 @@ def extract(
     quiet: QuietOpt = False,
 ) -> None:
     """Extract each article into its structured record (cache first)."""
-    from .pipeline import extract_paths
-
-    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
-    run = extract_paths(paths, settings, replay=replay, progress=_progress(quiet))
-    _report(run, quiet)
+    run = _extract(paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
     if fmt == "table":
         from rich.table import Table
 

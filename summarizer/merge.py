@@ -65,6 +65,20 @@ def _unique(values: Iterable[str | None]) -> list[str]:
     return list(seen)
 
 
+def _distinct_texts(values: Iterable[str], threshold: float = SAME_TEXT) -> list[str]:
+    """Unique phrases, near-repeats folded into the longest of them ("negotiating party" into
+    "negotiating party seeking an end to attacks"), in first-seen order."""
+    kept: list[str] = []
+    for value in _unique(values):
+        for i, other in enumerate(kept):
+            if fuzz.token_set_ratio(value.casefold(), other.casefold()) >= threshold:
+                kept[i] = max(other, value, key=len)
+                break
+        else:
+            kept.append(value)
+    return kept
+
+
 def _most_common(values: Iterable[str]) -> str | None:
     counts = Counter(v for v in values if v)
     return counts.most_common(1)[0][0] if counts else None
@@ -127,14 +141,14 @@ class _Merger:
             name = self.name(party.name) or party.name
             kinds, roles, names, citations = slots.setdefault(name, ([], [], [], []))
             kinds.append(party.kind)
-            roles.append(party.role)
+            roles.extend(part.strip() for part in party.role.split(";"))
             names.extend([party.name, *party.spellings])
             citations.append(self.cite(number, party.evidence))
         return [
             PartyEntry(
                 name=name,
                 kind=Counter(kinds).most_common(1)[0][0],
-                roles=_unique(roles),
+                roles=_distinct_texts(roles),
                 names=_unique(names),
                 citations=cites,
             )
@@ -285,9 +299,8 @@ def merge(
         notices.append(f"kept {first!r} and {second!r} apart: the alias table declares them distinct actors")
     inferred = [s.number for s in sourced if s.article.published_inferred]
     if inferred:
-        notices.append(
-            "publication dates of sources " + ", ".join(f"[{n}]" for n in inferred) + " are inferred from their text"
-        )
+        numbers = ", ".join(str(n) for n in inferred)
+        notices.append(f"the publication dates of sources {numbers} are inferred from their text, not given")
     sources = [
         Source(
             number=s.number,

@@ -157,3 +157,11 @@ def test_sources_are_numbered_by_date_and_say_when_dates_are_inferred() -> None:
     briefing = brief(one)
     assert briefing.sources[0].published == date(2025, 11, 6)
     assert briefing.sources[0].published_inferred is False
+
+
+def test_party_roles_fold_near_repeats_into_the_fuller_phrase() -> None:
+    one = source(1, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party"}])
+    two = source(2, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party; demands action"}])
+    three = source(3, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party seeking a truce"}])
+    [entry] = brief(one, two, three).parties
+    assert entry.roles == ["negotiating party seeking a truce", "demands action"]
