@@ -32,15 +32,13 @@ from .config import Settings
 from .errors import ConfigError, ExtractionError, InvalidResponseError, TransportError
 from .ingest import Article
 from .prompts import PromptSet
-from .records import Origin, Record, RequestInfo, ResponseInfo, Usage, schema_hash
+from .records import LOOPBACK_FINGERPRINT, Origin, Record, RequestInfo, ResponseInfo, Usage, schema_hash
 from .schema import ArticleExtraction
 
 # instructor logs every failed attempt at ERROR level; with no handler configured Python would print those
 # multi-line messages to stderr. The outcome is reported once, by the caller, instead.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
-#: Marks answers served by ``summarizer serve``: ``summarizer-loopback:<origin>`` in ``system_fingerprint``.
-LOOPBACK_FINGERPRINT = "summarizer-loopback:"
 
 _MODES: dict[str, instructor.Mode] = {
     "tools": instructor.Mode.TOOLS,

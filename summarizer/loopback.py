@@ -21,9 +21,8 @@ from types import TracebackType
 from typing import Any
 
 from .ingest import article_id, normalise_text
-from .records import Record
+from .records import LOOPBACK_FINGERPRINT, Record
 
-FINGERPRINT_PREFIX = "summarizer-loopback:"
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
 
 
@@ -99,7 +98,7 @@ def completion_body(record: Record, request: dict[str, Any], number: int) -> dic
         "object": "chat.completion",
         "created": int(time.time()),
         "model": record.response.model or str(request.get("model", "loopback")),
-        "system_fingerprint": FINGERPRINT_PREFIX + record.origin,
+        "system_fingerprint": LOOPBACK_FINGERPRINT + record.origin,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
         "usage": {
             "prompt_tokens": prompt,

@@ -18,6 +18,8 @@ from .hashing import canonical_json, digest
 from .schema import SCHEMA_VERSION, ArticleExtraction
 
 RECORD_FORMAT = "summarizer.record/1"
+LOOPBACK_FINGERPRINT = "summarizer-loopback:"
+"""``system_fingerprint`` prefix of answers served by ``summarizer serve``, followed by the recording's origin."""
 Origin = Literal["recorded", "authored"]
 
 

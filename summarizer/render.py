@@ -41,10 +41,20 @@ def _figure(claim: CasualtyEntry) -> str:
     return f"{words} (no number given)"
 
 
+_PREPOSITIONS = frozenset({"in", "near", "at", "along", "on", "across", "inside", "outside", "around"})
+
+
+def _place(location: str | None) -> str:
+    if not location:
+        return ""
+    first = location.split()[0].casefold()
+    return f" {md(location)}" if first in _PREPOSITIONS else f" in {md(location)}"
+
+
 def _casualty_line(claim: CasualtyEntry) -> str:
     victims = "" if claim.victims == "unspecified" else f" {claim.victims}"
     whose = f" ({md(claim.side)})" if claim.side else ""
-    where = f" in {md(claim.location)}" if claim.location else ""
+    where = _place(claim.location)
     when = f", {claim.when}" if claim.when else ""
     who = f"claimed by {md(claim.claimant)}" if claim.claimant else "stated by the outlet"
     return f"- {claim.kind}: {_figure(claim)}{victims}{whose}{where}{when}; {who} {cites(claim)}"
