@@ -112,6 +112,36 @@ class CasualtyEntry(Cited):
     when: str | None
     claimant: str | None
     """Who makes the claim; None when the outlet states it in its own voice."""
+    incident: int = 0
+    """The number of the incident (in ``Briefing.incidents``) the claim is about."""
+
+
+class CasualtyRange(_Model):
+    """What the claims about one incident say together about one kind of casualty among one group of victims.
+    Numbers are never summed across claims; vague words stay words."""
+
+    kind: CasualtyKind
+    victims: Victims
+    low: int | None
+    """The lowest number any claim gives; None when no claim gives a number."""
+    best: int | None
+    """The number every numeric claim agrees on; None when they differ or give none."""
+    high: int | None
+    """The highest number any claim allows; None when a claim is open-ended ("over 200") or none gives one."""
+    figures: list[str]
+    """Every claim's own words, numeric or not."""
+    sources: list[int]
+
+
+class IncidentEntry(_Model):
+    """Casualty claims about what appears to be one incident (same month, compatible place)."""
+
+    number: int
+    when: str | None
+    location: str | None
+    ranges: list[CasualtyRange]
+    disputed: list[CasualtyKind] = Field(default_factory=list)
+    """Kinds of casualty on which sources give different figures."""
 
 
 class TimelineEntry(Cited):
@@ -153,6 +183,8 @@ class Briefing(_Model):
     people: list[PersonEntry]
     demands: list[DemandEntry]
     casualties: list[CasualtyEntry]
+    """Distinct claims; the same figure from several sources is one claim with several citations."""
+    incidents: list[IncidentEntry] = Field(default_factory=list)
     timeline: list[TimelineEntry]
     outcomes: list[OutcomeEntry]
     failures: list[Failure] = Field(default_factory=list)

@@ -122,7 +122,7 @@ def brief(
     replay: ReplayOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
-    fmt: Annotated[Literal["md", "json"], typer.Option("--format", "-f", help="Output format.")] = "md",
+    fmt: Annotated[Literal["md", "json", "html"], typer.Option("--format", "-f", help="Output format.")] = "md",
     output: OutputOpt = None,
     aliases: Annotated[
         list[Path] | None, typer.Option("--aliases", help="Extra alias file(s) (YAML) for entity names.")

@@ -22,6 +22,7 @@ from .briefing import (
     Citation,
     DemandEntry,
     Failure,
+    IncidentEntry,
     MediatorEntry,
     OutcomeEntry,
     PartyEntry,
@@ -29,17 +30,17 @@ from .briefing import (
     Source,
     TimelineEntry,
 )
+from .casualties import reconcile
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
 from .records import Record
 from .schema import ArticleExtraction, MediatorRole, PartyKind
+from .timeline import flag_conflicts
 
 T = TypeVar("T")
 
 SAME_TEXT = 85.0
 """rapidfuzz token-set ratio above which two descriptions of one kind of fact are the same fact."""
-SAME_EVENT_OTHER_DATE = 80.0
-"""Similarity above which events with different dates may be the same event told with another date."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,22 +208,9 @@ class _Merger:
             key=lambda d: (d.by, d.of or "", d.status),
         )
 
-    def casualties(self) -> list[CasualtyEntry]:
-        merged: dict[tuple[object, ...], CasualtyEntry] = {}
-        cites: dict[tuple[object, ...], list[Citation]] = {}
-        for number, claim in self.each(lambda e: e.casualties):
-            side, claimant = self.name(claim.side), self.name(claim.claimant)
-            key = (claim.kind, claim.victims, claim.figure_text.casefold().strip(), claim.low, claim.best,
-                   claim.high, side, claimant, (claim.when or "")[:7])  # fmt: skip
-            merged.setdefault(key, CasualtyEntry(
-                kind=claim.kind, figure_text=claim.figure_text, low=claim.low, best=claim.best, high=claim.high,
-                victims=claim.victims, side=side, location=claim.location, when=claim.when, claimant=claimant,
-                citations=[self.cite(number, claim.evidence)]))  # fmt: skip
-            cites.setdefault(key, []).append(self.cite(number, claim.evidence))
-        return sorted(
-            (entry.model_copy(update={"citations": cites[key]}) for key, entry in merged.items()),
-            key=lambda c: (c.when or "9999", c.kind, -(c.best or c.low or 0)),
-        )
+    def casualties(self) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
+        claims = [(claim, self.cite(number, claim.evidence)) for number, claim in self.each(lambda e: e.casualties)]
+        return reconcile(claims, self.name)
 
     def timeline(self) -> list[TimelineEntry]:
         clusters: _Clusters[TimelineEntry] = _Clusters(threshold=70.0)
@@ -239,23 +227,7 @@ class _Merger:
             entry.model_copy(update={"citations": cites, "date_texts": _unique(date_texts[i])})
             for i, (_, _, entry, cites) in enumerate(clusters.groups)
         ]
-        return sorted(self._flag_conflicts(entries), key=lambda e: (e.date, e.precision != "day"))
-
-    @staticmethod
-    def _flag_conflicts(entries: list[TimelineEntry]) -> list[TimelineEntry]:
-        """Same-precision events described alike under different dates: each names the other's date."""
-        flagged: list[TimelineEntry] = []
-        for entry in entries:
-            others = _unique(
-                other.date
-                for other in entries
-                if other.date != entry.date
-                and other.precision == entry.precision == "day"
-                and other.date[:7] == entry.date[:7]
-                and fuzz.token_set_ratio(other.description, entry.description) >= SAME_EVENT_OTHER_DATE
-            )
-            flagged.append(entry.model_copy(update={"conflicts_with": others}) if others else entry)
-        return flagged
+        return sorted(flag_conflicts(entries), key=lambda e: (e.date, e.precision != "day"))
 
     def outcomes(self) -> list[OutcomeEntry]:
         clusters: _Clusters[OutcomeEntry] = _Clusters()
@@ -290,7 +262,7 @@ def merge(
     merger = _Merger(sourced, aliases or AliasTable.load())
     merger.observe_names()
     parties, mediators, people = merger.parties(), merger.mediators(), merger.people()
-    demands, casualties = merger.demands(), merger.casualties()
+    demands, (casualties, incidents) = merger.demands(), merger.casualties()
     timeline, outcomes = merger.timeline(), merger.outcomes()
     notices: list[str] = []
     if merger.unverified:
@@ -327,6 +299,7 @@ def merge(
         people=people,
         demands=demands,
         casualties=casualties,
+        incidents=incidents,
         timeline=timeline,
         outcomes=outcomes,
         failures=list(failures),

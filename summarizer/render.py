@@ -1,15 +1,15 @@
-"""Renders a briefing as Markdown or JSON. Pure: a briefing in, text out."""
+"""Renders a briefing as Markdown, JSON or HTML. Pure: a briefing in, text out."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
-from .briefing import Briefing, CasualtyEntry, Cited, Source, TimelineEntry
+from .briefing import Briefing, CasualtyEntry, CasualtyRange, Cited, IncidentEntry, Source, TimelineEntry
 
-Format = Literal["md", "json"]
+Format = Literal["md", "json", "html"]
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -28,8 +28,9 @@ def _also(names: Iterable[str], shown: str) -> str:
     return f"; also written {', '.join(md(n) for n in others)}" if others else ""
 
 
-def _figure(claim: CasualtyEntry) -> str:
-    words = f"“{md(claim.figure_text)}”"
+def figure(claim: CasualtyEntry, escape: Callable[[str], str] = md) -> str:
+    """The claim's figure as quoted, with the number it stands for (``“over 200” (at least 200)``)."""
+    words = f"“{escape(claim.figure_text)}”"
     if claim.low is not None and claim.high is not None and claim.low == claim.high:
         return f"{words} ({claim.low})" if str(claim.low) != claim.figure_text.strip() else words
     if claim.low is not None and claim.high is not None:
@@ -44,20 +45,63 @@ def _figure(claim: CasualtyEntry) -> str:
 _PREPOSITIONS = frozenset({"in", "near", "at", "along", "on", "across", "inside", "outside", "around"})
 
 
-def _place(location: str | None) -> str:
+def place(location: str | None, escape: Callable[[str], str] = md) -> str:
+    """`` in <location>`` (or `` near <location>`` when it starts with a preposition); empty when unknown."""
     if not location:
         return ""
     first = location.split()[0].casefold()
-    return f" {md(location)}" if first in _PREPOSITIONS else f" in {md(location)}"
+    return f" {escape(location)}" if first in _PREPOSITIONS else f" in {escape(location)}"
+
+
+def range_text(r: CasualtyRange, escape: Callable[[str], str] = md) -> str:
+    """What the claims on one incident say together, e.g. "killed, soldiers: 23 (“several”, “23”)"."""
+    victims = "" if r.victims == "unspecified" else f", {r.victims}"
+    if r.low is None and r.high is None:
+        amount = "no number given"
+    elif r.best is not None and r.low == r.high == r.best:
+        amount = str(r.best)
+    elif r.high is None:
+        amount = f"at least {r.low}"
+    else:
+        amount = f"{r.low} to {r.high}"
+    words = ", ".join(f"“{escape(f)}”" for f in r.figures)
+    return f"{r.kind}{victims}: {amount} ({words})"
+
+
+def incident_heading(incident: IncidentEntry, escape: Callable[[str], str] = md) -> str:
+    """ "Incident 1: 2025-10, Pakistan-Afghanistan border; sources give different figures for killed"."""
+    when = incident.when or "date not given"
+    where = escape(incident.location) if incident.location else "place not given"
+    disputed = f"; sources give different figures for {', '.join(incident.disputed)}" if incident.disputed else ""
+    return f"Incident {incident.number}: {when}, {where}{disputed}"
+
+
+def incident_sources(incident: IncidentEntry) -> list[int]:
+    """Every source any of the incident's ranges rests on, ascending."""
+    return sorted({n for r in incident.ranges for n in r.sources})
+
+
+def _casualty_lines(briefing: Briefing) -> list[str]:
+    lines: list[str] = []
+    for incident in briefing.incidents:
+        claims = [c for c in briefing.casualties if c.incident == incident.number]
+        lines.append(f"- **{incident_heading(incident)}**")
+        lines.extend("  " + _casualty_line(c) for c in claims)
+        if len(claims) > 1:
+            together = "; ".join(range_text(r) for r in incident.ranges)
+            sources = "".join(f"[{n}]" for n in incident_sources(incident))
+            lines.append(f"  - taken together, not summed: {together} {sources}")
+    lines.extend(_casualty_line(c) for c in briefing.casualties if c.incident == 0)
+    return lines
 
 
 def _casualty_line(claim: CasualtyEntry) -> str:
     victims = "" if claim.victims == "unspecified" else f" {claim.victims}"
     whose = f" ({md(claim.side)})" if claim.side else ""
-    where = _place(claim.location)
+    where = place(claim.location)
     when = f", {claim.when}" if claim.when else ""
     who = f"claimed by {md(claim.claimant)}" if claim.claimant else "stated by the outlet"
-    return f"- {claim.kind}: {_figure(claim)}{victims}{whose}{where}{when}; {who} {cites(claim)}"
+    return f"- {claim.kind}: {figure(claim)}{victims}{whose}{where}{when}; {who} {cites(claim)}"
 
 
 def _timeline_line(event: TimelineEntry) -> str:
@@ -128,7 +172,7 @@ def to_markdown(briefing: Briefing) -> str:
             of = f"of {md(d.of)}: " if d.of else ""
             demand_lines.append(f"  - {of}{md(d.demand)} ({d.status.replace('_', ' ')}) {cites(d)}")
     section("Demands", demand_lines)
-    section("Casualty claims", [_casualty_line(c) for c in briefing.casualties])
+    section("Casualty claims", _casualty_lines(briefing))
     section("Timeline", [_timeline_line(e) for e in briefing.timeline])
     section(
         "Outcomes and agreements",
@@ -154,4 +198,8 @@ def to_json(briefing: Briefing) -> str:
 
 def render(briefing: Briefing, fmt: Format) -> str:
     """The briefing in ``fmt``."""
+    if fmt == "html":
+        from .render_html import to_html
+
+        return to_html(briefing)
     return to_json(briefing) if fmt == "json" else to_markdown(briefing)

@@ -165,3 +165,42 @@ def test_party_roles_fold_near_repeats_into_the_fuller_phrase() -> None:
     three = source(3, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party seeking a truce"}])
     [entry] = brief(one, two, three).parties
     assert entry.roles == ["negotiating party seeking a truce", "demands action"]
+
+
+def test_casualty_claims_are_grouped_into_incidents_and_disagreement_is_shown() -> None:
+    def kc(figure: str, victims: str, *, low: int | None = None, best: int | None = None, when: str | None = "2025-10",
+           location: str | None = "border", claimant: str | None = None, evidence: str) -> dict[str, Any]:  # fmt: skip
+        return {"kind": "killed", "figure_text": figure, "low": low, "best": best, "high": best, "victims": victims,
+                "when": when, "location": location, "claimant": claimant, "evidence": evidence}  # fmt: skip
+
+    one = source(1, "Clashes killed dozens. The army killed 18 in Balochistan.", casualties=[
+        kc("dozens", "unspecified", when=None, evidence="Clashes killed dozens"),
+        kc("18", "militants", low=18, best=18, when=None, location="Balochistan", claimant="Pakistani military",
+           evidence="killed 18 in Balochistan")])  # fmt: skip
+    two = source(2, "Fighting left dozens dead.", casualties=[kc("dozens", "mixed", evidence="left dozens dead")])
+    three = source(3, "Over 200 militants killed and 23 soldiers lost.", casualties=[
+        kc("over 200", "militants", low=200, evidence="Over 200 militants killed"),
+        kc("23", "soldiers", low=23, best=23, evidence="23 soldiers lost")])  # fmt: skip
+    briefing = brief(one, two, three)
+    border, balochistan = briefing.incidents
+    assert (border.when, border.location, border.disputed) == ("2025-10", "border", ["killed"])
+    ranges = {(r.victims, r.low, r.best, r.high, tuple(r.sources)) for r in border.ranges}
+    assert ranges == {("unspecified", None, None, None, (1, 2)), ("militants", 200, None, None, (3,)),
+                      ("soldiers", 23, 23, 23, (3,))}  # fmt: skip
+    assert (balochistan.location, balochistan.disputed) == ("Balochistan", [])
+    dozens = [c for c in briefing.casualties if c.figure_text == "dozens"]
+    assert len(dozens) == 1 and dozens[0].source_numbers == [1, 2] and dozens[0].incident == border.number
+    assert sum(1 for c in briefing.casualties if c.incident == border.number) == 3, "figures are never summed"
+
+
+def test_singular_events_with_other_dates_are_flagged_but_a_single_source_is_not() -> None:
+    def event(day: str, description: str) -> dict[str, Any]:
+        return {"date": day, "precision": "day", "date_text": day, "description": description, "evidence": "Truce"}
+
+    one = source(1, "Truce", events=[event("2025-10-17", "Pakistan accepted a temporary ceasefire.")])
+    two = source(2, "Truce", events=[event("2025-10-19", "Qatar brokered a truce."),
+                                     event("2025-10-21", "Another ceasefire was announced.")])  # fmt: skip
+    three = source(3, "Truce", events=[event("2025-10-18", "Talks were held in Doha.")])
+    timeline = {e.date: e.conflicts_with for e in brief(one, two, three).timeline}
+    assert timeline == {"2025-10-17": ["2025-10-19", "2025-10-21"], "2025-10-18": [],
+                        "2025-10-19": ["2025-10-17"], "2025-10-21": ["2025-10-17"]}  # fmt: skip
