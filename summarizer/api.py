@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .briefing import Briefing
@@ -24,8 +24,6 @@ def make_article(
     source: str = "<api>",
 ) -> Article:
     """An article from text held in memory (the same normalisation as files get)."""
-    from datetime import date
-
     body = normalise_text(text)
     if not body:
         raise InputError(source, "no article text", "pass non-empty text")
@@ -74,7 +72,11 @@ def build_briefing(
     aliases_files: Sequence[Path] = (),
     generated: datetime | None = None,
     title: str | None = None,
+    day: date | None = None,
 ) -> Briefing:
-    """The merged briefing for the articles under ``paths``; inputs left out are listed in ``failures``."""
+    """The merged briefing for the articles under ``paths``; inputs left out are listed in ``failures``.
+
+    With ``day``, the daily briefing of the articles published that day, what is new against earlier ones
+    marked."""
     run = extract_paths(paths, settings or load_settings(), replay=replay)
-    return brief(run, aliases_files=aliases_files, generated=generated, title=title)
+    return brief(run, aliases_files=aliases_files, generated=generated, title=title, day=day)

@@ -36,6 +36,8 @@ class Cited(_Model):
     """A fact with the sources that state it."""
 
     citations: list[Citation] = Field(min_length=1)
+    new: bool | None = None
+    """In a daily briefing: True when no earlier report states this fact; None outside daily mode."""
 
     @property
     def source_numbers(self) -> list[int]:
@@ -45,6 +47,9 @@ class Cited(_Model):
 
 class Source(_Model):
     """One article the briefing draws on."""
+
+    earlier: bool = False
+    """In a daily briefing: an earlier day's report, listed only for comparison."""
 
     number: int
     article_id: str
@@ -96,6 +101,8 @@ class DemandEntry(Cited):
     of: str | None
     demand: str
     status: DemandStatus
+    previous_status: DemandStatus | None = None
+    """In a daily briefing: the status earlier reports gave, when it has changed."""
 
 
 class CasualtyEntry(Cited):
@@ -142,6 +149,8 @@ class IncidentEntry(_Model):
     ranges: list[CasualtyRange]
     disputed: list[CasualtyKind] = Field(default_factory=list)
     """Kinds of casualty on which sources give different figures."""
+    changed: bool = False
+    """In a daily briefing: today's figures differ from earlier reports' on this incident."""
 
 
 class TimelineEntry(Cited):
@@ -176,6 +185,8 @@ class Briefing(_Model):
 
     format: str = BRIEFING_FORMAT
     title: str
+    day: date | None = None
+    """The day of a daily briefing (``brief --date``); None for a briefing of every article given."""
     generated: datetime
     sources: list[Source]
     parties: list[PartyEntry]

@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 
 from .config import Settings, load_settings
-from .errors import SummarizerError
+from .errors import SummarizerError, UserError
 
 if TYPE_CHECKING:
     from .pipeline import ArticleResult, RunResult
@@ -105,6 +106,15 @@ def _extract(paths: list[Path], replay: Path | None, quiet: bool, config: Path |
     return run
 
 
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--date {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -128,6 +138,10 @@ def brief(
         list[Path] | None, typer.Option("--aliases", help="Extra alias file(s) (YAML) for entity names.")
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Briefing title.")] = None,
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="Daily mode: brief the articles published on YYYY-MM-DD, new facts marked."),
+    ] = None,
     config: ConfigOpt = None,
     cache_dir: CacheDirOpt = None,
     mode: ModeOpt = None,
@@ -141,7 +155,7 @@ def brief(
     if not run.records:
         err.print("error: no article could be extracted; nothing to brief", markup=False)
         raise typer.Exit(run.exit_code)
-    briefing = make_briefing(run, aliases_files=aliases or [], title=title)
+    briefing = make_briefing(run, aliases_files=aliases or [], title=title, day=_day(day))
     _write(render(briefing, fmt), output)
     if output is not None and not quiet:
         err.print(f"wrote {output}", markup=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -14,8 +14,9 @@ from pydantic import SecretStr
 from .briefing import Briefing, Failure
 from .cache import ResponseCache, cache_key
 from .config import Settings
+from .daily import focus_on_day
 from .entities import AliasTable
-from .errors import ExtractionError, InputError
+from .errors import ExtractionError, InputError, UserError
 from .ingest import Article, load_articles
 from .loopback import LoopbackServer
 from .merge import merge, number_sources
@@ -180,17 +181,33 @@ def brief(
     aliases_files: Sequence[Path] = (),
     generated: datetime | None = None,
     title: str | None = None,
+    day: date | None = None,
 ) -> Briefing:
-    """The briefing for a finished run; inputs left out are listed in it."""
+    """The briefing for a finished run; inputs left out are listed in it.
+
+    With ``day``, the daily briefing: the articles published that day, marked against earlier ones."""
     if not run.records:
         raise ExtractionError("no article could be extracted, so there is nothing to brief; see the errors above")
+    records = run.records
+    notices = list(run.notices)
+    if day is not None:
+        records = [(a, r) for a, r in records if a.published is not None and a.published <= day]
+        if not any(a.published == day for a, _ in records):
+            raise UserError(
+                f"no article published on {day} among the inputs; check --date or the articles' published dates"
+            )
+        left = len(run.records) - len(records)
+        if left:
+            notices.append(f"{left} article(s) published later or with no known date are not in this daily briefing")
     briefing = merge(
-        number_sources(run.records),
+        number_sources(records),
         generated=generated or datetime.now(UTC),
         aliases=AliasTable.load(*aliases_files),
         failures=run.failures,
         title=title,
     )
-    if run.notices:
-        briefing = briefing.model_copy(update={"notices": [*run.notices, *briefing.notices]})
+    if day is not None:
+        briefing = focus_on_day(briefing, day)
+    if notices:
+        briefing = briefing.model_copy(update={"notices": [*notices, *briefing.notices]})
     return briefing

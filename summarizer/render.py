@@ -18,9 +18,21 @@ def md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+def intro(briefing: Briefing) -> str:
+    """How many articles the briefing covers (and, daily, how many earlier ones it compares with)."""
+    if briefing.day is None:
+        return f"{len(briefing.sources)} article(s)"
+    earlier = sum(1 for s in briefing.sources if s.earlier)
+    return (
+        f"{len(briefing.sources) - earlier} article(s) published {briefing.day}, "
+        f"compared with {earlier} earlier report(s); facts no earlier report gives are marked new"
+    )
+
+
 def cites(fact: Cited) -> str:
-    """The fact's sources as ``[1][3]``."""
-    return "".join(f"[{n}]" for n in fact.source_numbers)
+    """The fact's sources as ``[1][3]``, after a *new* mark in a daily briefing when no earlier report has it."""
+    numbers = "".join(f"[{n}]" for n in fact.source_numbers)
+    return f"*new* {numbers}" if fact.new else numbers
 
 
 def _also(names: Iterable[str], shown: str) -> str:
@@ -73,7 +85,8 @@ def incident_heading(incident: IncidentEntry, escape: Callable[[str], str] = md)
     when = incident.when or "date not given"
     where = escape(incident.location) if incident.location else "place not given"
     disputed = f"; sources give different figures for {', '.join(incident.disputed)}" if incident.disputed else ""
-    return f"Incident {incident.number}: {when}, {where}{disputed}"
+    changed = "; figures changed since earlier reports" if incident.changed else ""
+    return f"Incident {incident.number}: {when}, {where}{disputed}{changed}"
 
 
 def incident_sources(incident: IncidentEntry) -> list[int]:
@@ -125,19 +138,21 @@ def _source_line(source: Source) -> str:
         parts.append(f"<{source.url}>")
     parts.append(f"file `{source.location}`")
     parts.append(f"{source.origin} record")
+    if source.earlier:
+        parts.append("earlier report, for comparison")
     return ", ".join(parts)
 
 
 def to_markdown(briefing: Briefing) -> str:
     """The briefing as Markdown: one section per kind of fact, a citation on every line, then the sources."""
     lines = [f"# {md(briefing.title)}", ""]
-    lines.append(f"_{len(briefing.sources)} article(s). Every line ends with its sources, numbered as in “Sources”._")
+    lines.append(f"_{intro(briefing)}. Every line ends with its sources, numbered as in “Sources”._")
     lines.append("")
 
     def section(title: str, body: list[str]) -> None:
         lines.extend([f"## {title}", "", *(body or ["_None reported._"]), ""])
 
-    section("Summary by source", [f"- {md(s.summary)} [{s.number}]" for s in briefing.sources])
+    section("Summary by source", [f"- {md(s.summary)} [{s.number}]" for s in briefing.sources if not s.earlier])
     section(
         "Parties",
         [
@@ -170,7 +185,8 @@ def to_markdown(briefing: Briefing) -> str:
         demand_lines.append(f"- **{md(by)}**")
         for d in (d for d in briefing.demands if d.by == by):
             of = f"of {md(d.of)}: " if d.of else ""
-            demand_lines.append(f"  - {of}{md(d.demand)} ({d.status.replace('_', ' ')}) {cites(d)}")
+            was = f", was {d.previous_status.replace('_', ' ')}" if d.previous_status else ""
+            demand_lines.append(f"  - {of}{md(d.demand)} ({d.status.replace('_', ' ')}{was}) {cites(d)}")
     section("Demands", demand_lines)
     section("Casualty claims", _casualty_lines(briefing))
     section("Timeline", [_timeline_line(e) for e in briefing.timeline])

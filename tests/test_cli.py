@@ -154,3 +154,27 @@ def test_serve_command_answers_over_http(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_daily_mode_briefs_one_day_against_earlier_ones(tmp_path: Path) -> None:
+    out = tmp_path / "daily.md"
+    args = ["brief", str(ARTICLES), "--replay", str(RECORDINGS), "--date", "2025-11-06", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Daily briefing, 2025-11-06")
+    assert "3 article(s) published 2025-11-06, compared with 2 earlier report(s)" in text
+    people = text.split("## People")[1].split("##")[0]
+    assert "**Asim Malik**" in people and "*new* [4]" in people.split("**Asim Malik**")[1].splitlines()[0]
+    assert "*new*" not in people.split("**Khawaja Asif**")[1].splitlines()[0], "earlier reports name him too"
+    assert "earlier report, for comparison" in text.split("## Sources")[1]
+    html = runner.invoke(app, [*args[:-2], "--format", "html"])
+    assert html.exit_code == 0 and 'class="new"' in html.stdout
+
+
+@pytest.mark.parametrize(("day", "message"), [("06/11/2025", "YYYY-MM-DD"), ("2025-11-07", "no article published")])
+def test_daily_mode_bad_dates_are_one_line(day: str, message: str) -> None:
+    result = runner.invoke(app, ["brief", str(ARTICLES), "--replay", str(RECORDINGS), "--date", day])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0]

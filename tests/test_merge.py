@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -204,3 +205,33 @@ def test_singular_events_with_other_dates_are_flagged_but_a_single_source_is_not
     timeline = {e.date: e.conflicts_with for e in brief(one, two, three).timeline}
     assert timeline == {"2025-10-17": ["2025-10-19", "2025-10-21"], "2025-10-18": [],
                         "2025-10-19": ["2025-10-17"], "2025-10-21": ["2025-10-17"]}  # fmt: skip
+
+
+def test_daily_focus_marks_new_facts_changed_figures_and_changed_status() -> None:
+    from summarizer.daily import focus_on_day
+
+    def dated(number: int, day: str, text: str, **output: Any) -> SourcedExtraction:
+        s = source(number, text, **output)
+        article = dataclasses.replace(s.article, published=date.fromisoformat(day))
+        return dataclasses.replace(s, article=article)
+
+    demand = {"by": "Pakistan", "of": "Afghanistan", "demand": "Act against militants on Afghan soil."}
+    old = dated(1, "2025-10-30", "Pakistan demands action. Dozens were killed. Pakistan talks.",
+                parties=[party("Pakistan", evidence="Pakistan talks")],
+                demands=[{**demand, "status": "stated", "evidence": "Pakistan demands action"}],
+                casualties=[claim("dozens", evidence="Dozens were killed")])  # fmt: skip
+    new = dated(2, "2025-11-06", "Pakistan's demand was rejected. 23 soldiers died. Pakistan talks. Qatar hosts.",
+                parties=[party("Pakistan", evidence="Pakistan talks")],
+                mediators=[{"name": "Qatar", "role": "host", "evidence": "Qatar hosts"}],
+                demands=[{**demand, "status": "rejected", "evidence": "Pakistan's demand was rejected"}],
+                casualties=[claim("23", best=23, evidence="23 soldiers died")])  # fmt: skip
+    daily = focus_on_day(brief(old, new), date(2025, 11, 6))
+    assert daily.day == date(2025, 11, 6) and daily.title == "Daily briefing, 2025-11-06"
+    assert [(p.name, p.new) for p in daily.parties] == [("Pakistan", False)]
+    assert [(m.name, m.new) for m in daily.mediators] == [("Qatar", True)]
+    [rejected] = daily.demands
+    assert (rejected.status, rejected.previous_status, rejected.new) == ("rejected", "stated", True)
+    [incident] = daily.incidents
+    assert incident.changed is True
+    assert [(c.figure_text, c.new) for c in daily.casualties] == [("23", True)]
+    assert [(s.number, s.earlier) for s in daily.sources] == [(1, True), (2, False)]
