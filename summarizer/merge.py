@@ -31,6 +31,7 @@ from .briefing import (
     TimelineEntry,
 )
 from .casualties import reconcile
+from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
 from .records import Record
@@ -112,6 +113,8 @@ class _Merger:
         self.sourced = sourced
         self.resolver = EntityResolver(aliases)
         self.unverified = 0
+        self.date_problems: list[str] = []
+        self.published = {s.number: s.article.published for s in sourced}
         self._texts = {s.number: _quote_key(f"{s.article.title}\n{s.article.text}") for s in sourced}
 
     def cite(self, number: int, quote: str) -> Citation:
@@ -217,6 +220,9 @@ class _Merger:
         date_texts: dict[int, list[str]] = {}
         for number, event in self.each(lambda e: e.events):
             citation = self.cite(number, event.evidence)
+            problem = date_disagreement(event, self.published[number])
+            if problem:
+                self.date_problems.append(f"source {number}: {problem}")
             entry = TimelineEntry(
                 date=event.date, end_date=event.end_date, precision=event.precision,
                 description=event.description, date_texts=[event.date_text], citations=[citation],
@@ -267,6 +273,7 @@ def merge(
     notices: list[str] = []
     if merger.unverified:
         notices.append(f"{merger.unverified} evidence quote(s) were not found word for word in their article")
+    notices.extend(f"date check, {problem}; the timeline keeps the record's date" for problem in merger.date_problems)
     for first, second in merger.resolver.refused:
         notices.append(f"kept {first!r} and {second!r} apart: the alias table declares them distinct actors")
     inferred = [s.number for s in sourced if s.article.published_inferred]

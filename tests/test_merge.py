@@ -235,3 +235,14 @@ def test_daily_focus_marks_new_facts_changed_figures_and_changed_status() -> Non
     assert incident.changed is True
     assert [(c.figure_text, c.new) for c in daily.casualties] == [("23", True)]
     assert [(s.number, s.earlier) for s in daily.sources] == [(1, True), (2, False)]
+
+
+def test_dates_that_contradict_their_own_words_are_noted() -> None:
+    def event(day: str, words: str) -> dict[str, Any]:
+        return {"date": day, "precision": "day", "date_text": words, "description": "Talks.", "evidence": "Talks"}
+
+    one = source(1, "Talks", events=[event("2025-10-24", "October 25"), event("2025-10-12", "October 12"),
+                                     event("2025-11-06", "Thursday")])  # fmt: skip
+    notices = [n for n in brief(one).notices if n.startswith("date check")]
+    assert notices == ["date check, source 1: “October 25” reads as 2025-10-25, not 2025-10-24; "
+                       "the timeline keeps the record's date"]  # fmt: skip

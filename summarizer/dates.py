@@ -1,0 +1,61 @@
+"""Checks the dates a model resolved against what dateparser reads in the article's own words.
+
+The model resolves relative dates ("last month", "October 25") against the publication date it is given.
+dateparser reads the same phrase against the same date; where both give a date, they must agree at the
+precision the phrase supports. Weekday names and words like "today" are left to the model: in news they
+usually mean the current week, which no rule without context gets right.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import cache
+from typing import TYPE_CHECKING
+
+from .schema import Event, Precision
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
+_CONTEXTUAL = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|tomorrow|week|weekend|after|before|later|prior)\b",
+    re.IGNORECASE,
+)
+_PERIODS = {"day": Precision.DAY, "month": Precision.MONTH, "year": Precision.YEAR}
+
+
+@cache
+def _parser(base: date) -> DateDataParser:
+    from dateparser.date import DateDataParser  # slow to import; only briefings with dates need it
+
+    settings = {"RELATIVE_BASE": datetime(base.year, base.month, base.day), "PREFER_DATES_FROM": "past"}
+    return DateDataParser(languages=["en"], settings=settings)
+
+
+def read_date(phrase: str, published: date) -> tuple[str, Precision] | None:
+    """The ISO date and precision dateparser reads in ``phrase`` relative to ``published``; None when it reads
+    none, or when the phrase depends on context (weekdays, "today")."""
+    if _CONTEXTUAL.search(phrase):
+        return None
+    data = _parser(published).get_date_data(phrase)
+    precision = _PERIODS.get(str(data.period))
+    if data.date_obj is None or precision is None:
+        return None
+    width = {Precision.DAY: 10, Precision.MONTH: 7, Precision.YEAR: 4}[precision]
+    return data.date_obj.date().isoformat()[:width], precision
+
+
+def date_disagreement(event: Event, published: date | None) -> str | None:
+    """Why ``event``'s date does not match its own words, or None when it does (or cannot be checked)."""
+    if published is None:
+        return None
+    read = read_date(event.date_text, published)
+    if read is None:
+        return None
+    iso, precision = read
+    if precision == event.precision and iso != event.date:
+        return f"“{event.date_text}” reads as {iso}, not {event.date}"
+    if precision != event.precision and not event.date.startswith(iso) and not iso.startswith(event.date):
+        return f"“{event.date_text}” reads as {iso} ({precision}), not {event.date} ({event.precision})"
+    return None
