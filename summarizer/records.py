@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,8 +24,10 @@ LOOPBACK_FINGERPRINT = "summarizer-loopback:"
 Origin = Literal["recorded", "authored"]
 
 
+@cache
 def schema_hash() -> str:
-    """Changes whenever the extraction schema (fields, types or descriptions) changes."""
+    """Changes whenever the extraction schema (fields, types or descriptions) changes. Computed once per
+    process: generating the JSON Schema takes milliseconds, and every cache key needs it."""
     return digest("s1-", SCHEMA_VERSION, canonical_json(ArticleExtraction.model_json_schema()))
 
 
