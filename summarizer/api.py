@@ -10,7 +10,7 @@ from .briefing import Briefing
 from .config import Settings, load_settings
 from .errors import ExtractionError, InputError
 from .ingest import Article, article_id, normalise_text
-from .pipeline import Pipeline, RunResult, brief, extract_paths, replay_endpoint
+from .pipeline import RunResult, brief, extract_paths, open_pipeline
 from .schema import ArticleExtraction
 
 
@@ -44,14 +44,8 @@ def extract_article(
     """The validated extraction of one article, from the cache or the endpoint.
 
     Raises ``ExtractionError`` when the endpoint gives no valid answer, ``ConfigError`` on bad settings."""
-    settings = settings or load_settings()
-    notices: list[str] = []
-    if replay is not None:
-        with replay_endpoint(settings, replay, notices) as served, Pipeline(served) as pipeline:
-            result = pipeline.process(article)
-    else:
-        with Pipeline(settings) as pipeline:
-            result = pipeline.process(article)
+    with open_pipeline(settings or load_settings(), replay=replay) as pipeline:
+        result = pipeline.process(article)
     if result.record is None:
         raise ExtractionError(f"{article.source}: {result.error}")
     return result.record.extraction()

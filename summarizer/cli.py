@@ -195,14 +195,7 @@ def extract(
                 "article": r.article.source,
                 "article_id": r.article.id,
                 "outcome": r.outcome,
-                "record": r.record.model_dump(mode="json"),
-            }
-            if r.record
-            else {
-                "article": r.article.source,
-                "article_id": r.article.id,
-                "outcome": r.outcome,
-                "error": r.error,
+                **({"record": r.record.model_dump(mode="json")} if r.record else {"error": r.error}),
             }
             for r in run.results
         ]

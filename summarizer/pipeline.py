@@ -98,18 +98,19 @@ def replay_endpoint(settings: Settings, recordings_dir: Path, notices: list[str]
 
 
 class Pipeline:
-    """Extracts articles through the cache. The endpoint is contacted only on a cache miss."""
+    """Extracts articles through the cache. The endpoint is contacted only on a cache miss, or for every
+    article with ``refresh`` (the answers are still cached)."""
 
-    def __init__(self, settings: Settings, *, prompts: PromptSet | None = None, use_cache: bool = True) -> None:
+    def __init__(self, settings: Settings, *, prompts: PromptSet | None = None, refresh: bool = False) -> None:
         self.settings = settings
         self.prompts = prompts or load_prompts(settings.prompts_dir)
-        self._cache = ResponseCache(settings.cache_dir) if use_cache else None
+        self.refresh = refresh
+        self._cache = ResponseCache(settings.cache_dir)
         self._extractor: Extractor | None = None
 
     def close(self) -> None:
         """Release the cache and the HTTP client."""
-        if self._cache is not None:
-            self._cache.close()
+        self._cache.close()
         if self._extractor is not None:
             self._extractor.close()
 
@@ -130,16 +131,14 @@ class Pipeline:
     def process(self, article: Article) -> ArticleResult:
         """One article's result. Raises ConfigError when no article can succeed (no key, key rejected)."""
         key = cache_key(article, self.settings, self.prompts)
-        if self._cache is not None:
-            hit = self._cache.get(key)
-            if hit is not None:
-                return ArticleResult(article, "cached", hit)
+        hit = None if self.refresh else self._cache.get(key)
+        if hit is not None:
+            return ArticleResult(article, "cached", hit)
         try:
             record = self._extract(article, key)
         except ExtractionError as exc:
             return ArticleResult(article, "failed", error=str(exc))
-        if self._cache is not None:
-            self._cache.put(record)
+        self._cache.put(record)
         return ArticleResult(article, "fetched", record)
 
     def run(self, articles: Sequence[Article], progress: Progress | None = None) -> list[ArticleResult]:
@@ -153,24 +152,34 @@ class Pipeline:
         return results
 
 
+@contextlib.contextmanager
+def open_pipeline(
+    settings: Settings, *, replay: Path | None = None, notices: list[str] | None = None, refresh: bool = False
+) -> Iterator[Pipeline]:
+    """A pipeline for ``settings``; with ``replay``, one whose endpoint is a loopback server serving that
+    recordings folder (its notices are appended to ``notices``)."""
+    with contextlib.ExitStack() as stack:
+        if replay is not None:
+            settings = stack.enter_context(replay_endpoint(settings, replay, [] if notices is None else notices))
+        yield stack.enter_context(Pipeline(settings, refresh=refresh))
+
+
 def extract_paths(
     paths: Sequence[Path | str],
     settings: Settings,
     *,
     replay: Path | None = None,
     progress: Progress | None = None,
+    refresh: bool = False,
 ) -> RunResult:
-    """Read the articles under ``paths`` and extract each (from the cache where possible).
+    """Read the articles under ``paths`` and extract each (from the cache where possible, unless ``refresh``).
 
     With ``replay``, misses are answered by a loopback server serving that recordings folder."""
     loaded = load_articles(paths)
     run = RunResult(input_errors=loaded.errors)
     if not loaded.articles:
         return run
-    with contextlib.ExitStack() as stack:
-        if replay is not None:
-            settings = stack.enter_context(replay_endpoint(settings, replay, run.notices))
-        pipeline = stack.enter_context(Pipeline(settings))
+    with open_pipeline(settings, replay=replay, notices=run.notices, refresh=refresh) as pipeline:
         run.results = pipeline.run(loaded.articles, progress)
     return run
 
