@@ -17,7 +17,7 @@ from summarizer.records import Record, read_recordings
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
 RECORDINGS = ROOT / "fixtures" / "recordings"
-FAKE_KEY = "sk-test-FAKEKEY-7f3a9c1e5b"
+FAKE_KEY = "fake-key-for-tests-7f3a9c1e5b"
 
 _real_connect = socket.socket.connect
 

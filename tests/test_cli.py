@@ -116,7 +116,7 @@ def test_api_key_never_leaves_the_process(
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
-    with LoopbackServer({}, require_key="sk-other") as guarded:
+    with LoopbackServer({}, require_key="another-test-key") as guarded:
         rejected = runner.invoke(app, ["brief", str(ARTICLES), "--base-url", guarded.url, "--cache-dir", "c3"])
     assert rejected.exit_code == 2 and "rejected the API key" in rejected.stderr
     outputs.append(rejected.output)

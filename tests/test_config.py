@@ -25,16 +25,16 @@ def test_config_file_found_in_working_directory(tmp_path: Path) -> None:
 
 
 def test_api_key_comes_from_environment_and_stays_secret() -> None:
-    settings = load_settings(environ={"OPENAI_API_KEY": "sk-secret-123"})
+    settings = load_settings(environ={"OPENAI_API_KEY": "secret-test-key-123"})
     assert settings.api_key is not None
-    assert settings.api_key.get_secret_value() == "sk-secret-123"
-    assert "sk-secret-123" not in repr(settings)
-    assert "sk-secret-123" not in settings.model_dump_json()
+    assert settings.api_key.get_secret_value() == "secret-test-key-123"
+    assert "secret-test-key-123" not in repr(settings)
+    assert "secret-test-key-123" not in settings.model_dump_json()
 
 
 def test_api_key_in_config_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('api_key = "sk-x"\n', encoding="utf-8")
+    config.write_text('api_key = "test-key"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         load_settings(config_file=config, environ={})
 

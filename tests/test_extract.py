@@ -82,7 +82,7 @@ def test_missing_recording_is_an_extraction_error(settings: Settings) -> None:
 
 
 def test_rejected_key_is_a_config_error(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
-    with LoopbackServer(recordings, require_key="sk-the-right-one") as guarded:
+    with LoopbackServer(recordings, require_key="the-right-test-key") as guarded:
         extractor = Extractor(settings.replace(base_url=guarded.url), load_prompts())
         with pytest.raises(ConfigError, match="rejected the API key") as caught:
             extractor.extract(article, "k")
