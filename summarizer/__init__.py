@@ -8,24 +8,48 @@ print(render(briefing, "md"))
 ```
 """
 
-from .api import build_briefing, extract_article, extract_files, make_article
-from .briefing import Briefing
-from .config import Settings, load_settings
-from .errors import (
-    ConfigError,
-    ExtractionError,
-    InputError,
-    InvalidResponseError,
-    RecordingError,
-    SummarizerError,
-    TransportError,
-    UserError,
-)
-from .ingest import Article, load_articles
-from .pipeline import RunResult
-from .records import Record
-from .render import render
-from .schema import ArticleExtraction
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import build_briefing, extract_article, extract_files, make_article
+    from .briefing import Briefing
+    from .config import Settings, load_settings
+    from .errors import (
+        ConfigError,
+        ExtractionError,
+        InputError,
+        InvalidResponseError,
+        RecordingError,
+        SummarizerError,
+        TransportError,
+        UserError,
+    )
+    from .ingest import Article, load_articles
+    from .pipeline import RunResult
+    from .records import Record
+    from .render import render
+    from .schema import ArticleExtraction
+
+# Public names load on first use, so that `summarizer --help` does not import the whole pipeline.
+_WHERE = {
+    "build_briefing": "api", "extract_article": "api", "extract_files": "api", "make_article": "api",
+    "Briefing": "briefing", "Settings": "config", "load_settings": "config",
+    "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
+    "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
+    "Article": "ingest", "load_articles": "ingest", "RunResult": "pipeline", "Record": "records",
+    "render": "render", "ArticleExtraction": "schema",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'summarizer' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Article",

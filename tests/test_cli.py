@@ -178,3 +178,11 @@ def test_daily_mode_bad_dates_are_one_line(day: str, message: str) -> None:
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0]
+
+
+def test_every_public_name_resolves() -> None:
+    import summarizer
+
+    assert sorted(summarizer.__all__) == sorted(summarizer._WHERE)
+    for name in summarizer.__all__:
+        assert getattr(summarizer, name) is not None

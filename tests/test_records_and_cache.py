@@ -75,7 +75,7 @@ def test_cache_key_changes_with_what_changes_the_answer(tmp_path: Path) -> None:
     assert key == cache_key(article, load_settings(environ={}, cache_dir=tmp_path), prompts)
     assert key.startswith("k1-")
     # Where the model is served and with which key do not change the answer.
-    assert key == cache_key(article, settings.replace(base_url="http://elsewhere/v1", api_key="second-test-key"), prompts)
+    assert key == cache_key(article, settings.replace(base_url="http://elsewhere/v1", api_key="key-2"), prompts)
     changed = [
         cache_key(article, settings.replace(model="other-model"), prompts),
         cache_key(article, settings.replace(temperature=0.7), prompts),
