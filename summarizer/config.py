@@ -26,6 +26,10 @@ ENV_VARS: dict[str, str] = {
     "SUMMARIZER_MAX_ATTEMPTS": "max_attempts",
     "SUMMARIZER_RETRY_BUDGET": "retry_budget",
     "SUMMARIZER_PROMPTS_DIR": "prompts_dir",
+    "SUMMARIZER_CONCURRENCY": "concurrency",
+    "SUMMARIZER_RPM": "rpm",
+    "SUMMARIZER_TPM": "tpm",
+    "SUMMARIZER_PRICES": "prices_file",
 }
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
@@ -63,6 +67,14 @@ class Settings(BaseModel):
     """How often one request is tried on transport faults (network, 429, 5xx, timeout)."""
     retry_budget: float = Field(default=300.0, gt=0)
     """Seconds all attempts for one article may take together."""
+    concurrency: int = Field(default=8, ge=1, le=256)
+    """Requests in flight at once."""
+    rpm: int | None = Field(default=None, gt=0)
+    """Requests per minute the endpoint allows (retries and re-asks count); None for no limit."""
+    tpm: int | None = Field(default=None, gt=0)
+    """Tokens per minute the endpoint allows; None for no limit."""
+    prices_file: Path | None = None
+    """A TOML price table (per model, input/output per million tokens) that extends the bundled one."""
     cache_dir: Path = Field(default_factory=default_cache_dir)
     """Where responses are cached."""
     prompts_dir: Path | None = None

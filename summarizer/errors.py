@@ -3,7 +3,7 @@
 ```
 SummarizerError
 ├── UserError                  misuse: fix the command, the settings or the input
-│   ├── ConfigError            a setting is missing or invalid
+│   ├── ConfigError            a setting is missing or invalid, or the endpoint refused the key
 │   ├── InputError             an article file cannot be read or is empty
 │   └── RecordingError         a recording file is malformed
 └── ExtractionError            the endpoint did not give a valid record for an article
@@ -44,9 +44,16 @@ class RecordingError(UserError):
 
 
 class ExtractionError(SummarizerError):
-    """No valid record could be obtained for one article."""
+    """No valid record could be obtained for one article. ``attempts`` and the token counts say what
+    trying cost, since failed requests are billed too."""
 
     exit_code = 3
+
+    def __init__(self, message: str, *, attempts: int = 0, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
 
 
 class TransportError(ExtractionError):

@@ -1,4 +1,5 @@
-"""Asks an OpenAI-compatible endpoint for one article's record. The only module that imports openai/instructor.
+"""Asks an OpenAI-compatible endpoint for articles' records, concurrently. The only module that imports
+openai/instructor.
 
 Two kinds of fault, two mechanisms: transport faults (network, timeouts, 429, 5xx) are retried by tenacity
 with exponential backoff and jitter, honouring ``Retry-After``; answers that fail the schema are sent back to
@@ -7,21 +8,24 @@ the model with the validation errors by instructor's re-ask, a bounded number of
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpx2
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import ValidationError
 from tenacity import (
+    AsyncRetrying,
     RetryCallState,
-    Retrying,
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
@@ -32,6 +36,7 @@ from .config import Settings
 from .errors import ConfigError, ExtractionError, InvalidResponseError, TransportError
 from .ingest import Article
 from .prompts import PromptSet
+from .ratelimit import RateLimiter, Slot
 from .records import LOOPBACK_FINGERPRINT, Origin, Record, RequestInfo, ResponseInfo, Usage, schema_hash
 from .schema import ArticleExtraction
 
@@ -140,10 +145,50 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-class Extractor:
-    """Sends articles to one OpenAI-compatible endpoint and returns their records."""
+_CHARS_PER_TOKEN = 4
+_FIRST_COMPLETION_GUESS = 1000
 
-    def __init__(self, settings: Settings, prompts: PromptSet, *, backoff_initial: float = 1.0) -> None:
+
+@dataclass(slots=True)
+class _Tally:
+    """One article's requests and tokens, every attempt counted (transport retries and re-asks)."""
+
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    answered: int = 0
+
+    def usage(self) -> Usage | None:
+        """Tokens summed over every answer; None when no answer came back."""
+        if not self.answered:
+            return None
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.prompt_tokens + self.completion_tokens,
+        )
+
+
+# instructor's hooks and the HTTP client's event hooks belong to the shared client, but run on the task
+# of the article being extracted: these name that article's tally and the rate-limit slot of its request.
+_current_tally: contextvars.ContextVar[_Tally | None] = contextvars.ContextVar("current_tally", default=None)
+_current_slot: contextvars.ContextVar[Slot | None] = contextvars.ContextVar("current_slot", default=None)
+
+
+class Extractor:
+    """Sends articles to one OpenAI-compatible endpoint and returns their records.
+
+    Async: open it with ``async with`` inside the event loop that will use it (its connection pool belongs to
+    that loop). Every HTTP request, retries and re-asks included, first passes ``limiter``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        prompts: PromptSet,
+        *,
+        limiter: RateLimiter | None = None,
+        backoff_initial: float = 1.0,
+    ) -> None:
         if settings.api_key is None:
             raise ConfigError(
                 "no API key: set OPENAI_API_KEY (any value for a local server given with --base-url), "
@@ -151,18 +196,49 @@ class Extractor:
             )
         self.settings = settings
         self.prompts = prompts
+        self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self._schema_hash = schema_hash()
         self._backoff_initial = backoff_initial
-        self._openai = openai.OpenAI(
+        self._completion_tokens_seen = 0
+        self._completions_seen = 0
+        hooks = {"request": [self._before_request]} if self.limiter.active else {}
+        self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,  # tenacity owns transport retries, so they are counted and bounded in one place
+            http_client=openai.DefaultAsyncHttpx2Client(
+                event_hooks=hooks,
+                # One connection per concurrent request, so none waits for a pooled connection.
+                limits=httpx2.Limits(
+                    max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+                ),
+            ),
         )
+        self._client = instructor.from_openai(self._openai, mode=_MODES[settings.mode])
+        self._client.on("completion:kwargs", self._on_request)
+        self._client.on("completion:response", self._on_response)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the HTTP connection pool."""
-        self._openai.close()
+        await self._openai.close()
+
+    async def __aenter__(self) -> Extractor:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    def _completion_guess(self) -> int:
+        if self.settings.max_tokens is not None:
+            return self.settings.max_tokens
+        if self._completions_seen:
+            return self._completion_tokens_seen // self._completions_seen
+        return _FIRST_COMPLETION_GUESS
+
+    async def _before_request(self, request: httpx2.Request) -> None:
+        estimate = len(request.content) // _CHARS_PER_TOKEN + self._completion_guess()
+        _current_slot.set(await self.limiter.acquire(estimate))
 
     def messages(self, article: Article) -> list[ChatCompletionMessageParam]:
         """The chat messages sent for ``article``."""
@@ -189,29 +265,45 @@ class Extractor:
             schema_hash=self._schema_hash,
         )
 
-    def extract(self, article: Article, key: str) -> Record:
+    def _on_request(self, *_: Any, **__: Any) -> None:
+        tally = _current_tally.get()
+        if tally is not None:
+            tally.attempts += 1
+
+    def _on_response(self, completion: Any) -> None:
+        usage = getattr(completion, "usage", None)
+        tally = _current_tally.get()
+        if usage is None or tally is None:
+            return
+        tally.answered += 1
+        tally.prompt_tokens += usage.prompt_tokens or 0
+        tally.completion_tokens += usage.completion_tokens or 0
+        self._completions_seen += 1
+        self._completion_tokens_seen += usage.completion_tokens or 0
+        slot = _current_slot.get()
+        if slot is not None:
+            self.limiter.settle(slot, usage.total_tokens or 0)
+
+    async def extract(self, article: Article, key: str) -> Record:
         """One article's record, stored under ``key``. Raises an ExtractionError subclass when none could be
-        had, and ConfigError when the endpoint rejects the key or the model."""
-        client = instructor.from_openai(self._openai, mode=_MODES[self.settings.mode])
-        attempts = 0
-
-        def count(*_: Any, **__: Any) -> None:
-            nonlocal attempts
-            attempts += 1
-
-        client.on("completion:kwargs", count)
+        had (its ``usage`` says what the attempts cost), and ConfigError when the endpoint rejects the key or
+        the model."""
+        tally = _Tally()
         kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
         if self.settings.max_tokens is not None:
             kwargs["max_tokens"] = self.settings.max_tokens
-        retrying = Retrying(
+        retrying = AsyncRetrying(
             retry=retry_if_exception(is_transport_fault),
             stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.retry_budget),
             wait=_Backoff(self._backoff_initial),
             reraise=True,
         )
+        token = _current_tally.set(tally)
         try:
-            extraction, completion = retrying(
-                client.chat.completions.create_with_completion,
+            extraction: ArticleExtraction
+            completion: ChatCompletion
+            extraction, completion = await retrying(
+                self._client.chat.completions.create_with_completion,
                 model=self.settings.model,
                 messages=self.messages(article),
                 response_model=ArticleExtraction,
@@ -219,8 +311,9 @@ class Extractor:
                 **kwargs,
             )
         except Exception as exc:
-            raise self._classify(exc, attempts) from None
-        usage = getattr(extraction, "_total_usage", None) or completion.usage
+            raise self._classify(exc, tally) from None
+        finally:
+            _current_tally.reset(token)
         return Record(
             origin=_origin(completion),
             key=key,
@@ -229,31 +322,35 @@ class Extractor:
                 id=completion.id,
                 model=completion.model,
                 finish_reason=completion.choices[0].finish_reason,
-                usage=Usage(
-                    prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens,
-                    total_tokens=usage.total_tokens,
-                )
-                if usage is not None
-                else None,
-                attempts=attempts,
+                usage=tally.usage(),
+                attempts=tally.attempts,
             ),
             output=_decoded_output(completion, extraction),
         )
 
-    def _classify(self, exc: Exception, attempts: int) -> Exception:
+    def _classify(self, exc: Exception, tally: _Tally) -> ConfigError | ExtractionError:
         cause = _root_cause(exc)
         where = self.settings.base_url or "the OpenAI API"
         if isinstance(cause, openai.AuthenticationError):
             return ConfigError(f"{where} rejected the API key (401); check OPENAI_API_KEY")
         if isinstance(cause, openai.PermissionDeniedError):
             return ConfigError(f"{where} refused access (403); check the key's permissions for the model")
+        attempts = tally.attempts
+        error: type[ExtractionError] = ExtractionError
         if is_transport_fault(exc):
-            return TransportError(f"gave up after {attempts} attempt(s): {_first_line(cause)}")
-        if isinstance(cause, openai.APIStatusError):
-            return ExtractionError(f"{where} answered {cause.status_code}: {_first_line(cause)}")
-        if isinstance(cause, IncompleteOutputException):
-            return InvalidResponseError("the answer was cut off (finish_reason length); raise max_tokens")
-        if isinstance(exc, InstructorRetryException):
-            return InvalidResponseError(f"answer failed the schema after {attempts} attempt(s): {_describe(cause)}")
-        return ExtractionError(f"unexpected failure: {type(cause).__name__}: {_first_line(cause)}")
+            error, message = TransportError, f"gave up after {attempts} attempt(s): {_first_line(cause)}"
+        elif isinstance(cause, openai.APIStatusError):
+            message = f"{where} answered {cause.status_code}: {_first_line(cause)}"
+        elif isinstance(cause, IncompleteOutputException):
+            error, message = InvalidResponseError, "the answer was cut off (finish_reason length); raise max_tokens"
+        elif isinstance(exc, InstructorRetryException):
+            error = InvalidResponseError
+            message = f"answer failed the schema after {attempts} attempt(s): {_describe(cause)}"
+        else:
+            message = f"unexpected failure: {type(cause).__name__}: {_first_line(cause)}"
+        return error(
+            message,
+            attempts=attempts,
+            prompt_tokens=tally.prompt_tokens,
+            completion_tokens=tally.completion_tokens,
+        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +22,8 @@ from .ingest import Article, load_articles
 from .loopback import LoopbackServer
 from .merge import merge, number_sources
 from .prompts import PromptSet, load_prompts
-from .records import Record, read_recordings, schema_hash
+from .ratelimit import RateLimiter
+from .records import Record, Usage, read_recordings, schema_hash
 
 if TYPE_CHECKING:
     from .extract import Extractor
@@ -40,6 +42,10 @@ class ArticleResult:
     outcome: Outcome
     record: Record | None = None
     error: str | None = None
+    spent: Usage | None = None
+    """Tokens this run spent on the article, every attempt included; None when nothing was sent."""
+    attempts: int = 0
+    """Requests this run sent for the article."""
 
 
 @dataclass(slots=True)
@@ -64,6 +70,14 @@ class RunResult:
     def count(self, outcome: Outcome) -> int:
         """How many articles ended with ``outcome``."""
         return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def spent(self) -> Usage:
+        """Tokens this run spent, over every request it sent."""
+        used = [r.spent for r in self.results if r.spent is not None]
+        prompt = sum(u.prompt_tokens for u in used)
+        completion = sum(u.completion_tokens for u in used)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
 
     @property
     def exit_code(self) -> int:
@@ -98,21 +112,30 @@ def replay_endpoint(settings: Settings, recordings_dir: Path, notices: list[str]
 
 
 class Pipeline:
-    """Extracts articles through the cache. The endpoint is contacted only on a cache miss, or for every
-    article with ``refresh`` (the answers are still cached)."""
+    """Extracts articles through the cache, ``settings.concurrency`` requests at a time. The endpoint is
+    contacted only on a cache miss, or for every article with ``refresh`` (the answers are still cached).
 
-    def __init__(self, settings: Settings, *, prompts: PromptSet | None = None, refresh: bool = False) -> None:
+    Each record is cached the moment it arrives, so an interrupted run loses only the requests in flight."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        prompts: PromptSet | None = None,
+        refresh: bool = False,
+        limiter: RateLimiter | None = None,
+        backoff_initial: float = 1.0,
+    ) -> None:
         self.settings = settings
         self.prompts = prompts or load_prompts(settings.prompts_dir)
         self.refresh = refresh
+        self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+        self._backoff_initial = backoff_initial
         self._cache = ResponseCache(settings.cache_dir)
-        self._extractor: Extractor | None = None
 
     def close(self) -> None:
-        """Release the cache and the HTTP client."""
+        """Release the cache."""
         self._cache.close()
-        if self._extractor is not None:
-            self._extractor.close()
 
     def __enter__(self) -> Pipeline:
         return self
@@ -120,36 +143,77 @@ class Pipeline:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _extract(self, article: Article, key: str) -> Record:
-        # Imported on first miss: a run served from the cache never loads openai or needs a key.
-        from .extract import Extractor
+    def cached(self, article: Article) -> tuple[str, Record | None]:
+        """``article``'s cache key, and its record if the cache holds one (never with ``refresh``)."""
+        key = cache_key(article, self.settings, self.prompts)
+        return key, None if self.refresh else self._cache.get(key)
 
-        if self._extractor is None:
-            self._extractor = Extractor(self.settings, self.prompts)
-        return self._extractor.extract(article, key)
+    async def _fetch(self, extractor: Extractor, article: Article, key: str) -> ArticleResult:
+        try:
+            record = await extractor.extract(article, key)
+        except ExtractionError as exc:
+            spent = Usage(
+                prompt_tokens=exc.prompt_tokens,
+                completion_tokens=exc.completion_tokens,
+                total_tokens=exc.prompt_tokens + exc.completion_tokens,
+            )
+            return ArticleResult(article, "failed", error=str(exc), spent=spent, attempts=exc.attempts)
+        self._cache.put(record)
+        return ArticleResult(article, "fetched", record, spent=record.response.usage, attempts=record.response.attempts)
+
+    async def arun(self, articles: Iterable[Article], progress: Progress | None = None) -> list[ArticleResult]:
+        """Every article's result, in input order; ``progress`` sees each as it is done. Cache hits are
+        answered first, without starting a client; misses go to the endpoint concurrently.
+
+        Raises ConfigError when no article can succeed (no key, key rejected); records already fetched
+        stay cached."""
+        results: list[ArticleResult | None] = []
+        misses: list[tuple[int, Article, str]] = []
+        for article in articles:
+            key, hit = self.cached(article)
+            if hit is None:
+                misses.append((len(results), article, key))
+                results.append(None)
+                continue
+            results.append(ArticleResult(article, "cached", hit))
+            if progress is not None:
+                progress(results[-1])  # type: ignore[arg-type]
+        if misses:
+            # Imported on the first miss: a run served from the cache never loads openai or needs a key.
+            from .extract import Extractor
+
+            async with Extractor(
+                self.settings, self.prompts, limiter=self.limiter, backoff_initial=self._backoff_initial
+            ) as extractor:
+                pending = iter(misses)
+
+                async def worker() -> None:
+                    for index, article, key in pending:
+                        result = await self._fetch(extractor, article, key)
+                        results[index] = result
+                        if progress is not None:
+                            progress(result)
+
+                workers = min(self.settings.concurrency, len(misses))
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        for _ in range(workers):
+                            group.create_task(worker())
+                except BaseExceptionGroup as group_error:
+                    raise group_error.exceptions[0] from None
+        return [r for r in results if r is not None]
+
+    def run(self, articles: Iterable[Article], progress: Progress | None = None) -> list[ArticleResult]:
+        """``arun`` for callers without an event loop of their own."""
+        return asyncio.run(self.arun(articles, progress))
+
+    async def aprocess(self, article: Article) -> ArticleResult:
+        """One article's result."""
+        return (await self.arun([article]))[0]
 
     def process(self, article: Article) -> ArticleResult:
-        """One article's result. Raises ConfigError when no article can succeed (no key, key rejected)."""
-        key = cache_key(article, self.settings, self.prompts)
-        hit = None if self.refresh else self._cache.get(key)
-        if hit is not None:
-            return ArticleResult(article, "cached", hit)
-        try:
-            record = self._extract(article, key)
-        except ExtractionError as exc:
-            return ArticleResult(article, "failed", error=str(exc))
-        self._cache.put(record)
-        return ArticleResult(article, "fetched", record)
-
-    def run(self, articles: Sequence[Article], progress: Progress | None = None) -> list[ArticleResult]:
-        """Every article's result, in input order."""
-        results: list[ArticleResult] = []
-        for article in articles:
-            result = self.process(article)
-            results.append(result)
-            if progress is not None:
-                progress(result)
-        return results
+        """One article's result, for callers without an event loop of their own."""
+        return self.run([article])[0]
 
 
 @contextlib.contextmanager
@@ -164,7 +228,7 @@ def open_pipeline(
         yield stack.enter_context(Pipeline(settings, refresh=refresh))
 
 
-def extract_paths(
+async def aextract_paths(
     paths: Sequence[Path | str],
     settings: Settings,
     *,
@@ -180,8 +244,20 @@ def extract_paths(
     if not loaded.articles:
         return run
     with open_pipeline(settings, replay=replay, notices=run.notices, refresh=refresh) as pipeline:
-        run.results = pipeline.run(loaded.articles, progress)
+        run.results = await pipeline.arun(loaded.articles, progress)
     return run
+
+
+def extract_paths(
+    paths: Sequence[Path | str],
+    settings: Settings,
+    *,
+    replay: Path | None = None,
+    progress: Progress | None = None,
+    refresh: bool = False,
+) -> RunResult:
+    """``aextract_paths`` for callers without an event loop of their own."""
+    return asyncio.run(aextract_paths(paths, settings, replay=replay, progress=progress, refresh=refresh))
 
 
 def brief(

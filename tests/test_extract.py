@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from summarizer.config import Settings
@@ -15,6 +18,16 @@ from summarizer.records import Record
 from .conftest import ARTICLES, FAKE_KEY
 
 
+def extract_one(settings: Settings, article: Article, **options: Any) -> Record:
+    """One article through a fresh Extractor, as the pipeline uses it."""
+
+    async def go() -> Record:
+        async with Extractor(settings, load_prompts(), **options) as extractor:
+            return await extractor.extract(article, "k-test")
+
+    return asyncio.run(go())
+
+
 @pytest.fixture
 def article() -> Article:
     return load_articles([ARTICLES / "004_29d29f48ff22ceaf.txt"]).articles[0]
@@ -24,11 +37,7 @@ def article() -> Article:
 def test_each_mode_round_trips_the_recording(
     mode: str, settings: Settings, server: LoopbackServer, recordings: dict[str, Record], article: Article
 ) -> None:
-    extractor = Extractor(settings.replace(mode=mode), load_prompts())
-    try:
-        record = extractor.extract(article, "k-test")
-    finally:
-        extractor.close()
+    record = extract_one(settings.replace(mode=mode), article)
     expected = recordings[article.id]
     assert record.output == expected.output
     assert record.extraction() == expected.extraction()
@@ -41,20 +50,19 @@ def test_each_mode_round_trips_the_recording(
 
 def test_transport_faults_are_retried(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
     with LoopbackServer(recordings, fail_first=2) as flaky:
-        extractor = Extractor(settings.replace(base_url=flaky.url), load_prompts(), backoff_initial=0.01)
-        record = extractor.extract(article, "k")
-        extractor.close()
+        record = extract_one(settings.replace(base_url=flaky.url), article, backoff_initial=0.01)
     assert flaky.stats.injected_failures == 2
     assert record.response.attempts == 3
 
 
 def test_transport_retries_are_bounded(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
-    with LoopbackServer(recordings, fail_first=100) as down:
-        extractor = Extractor(settings.replace(base_url=down.url, max_attempts=3), load_prompts(), backoff_initial=0.01)
-        with pytest.raises(ExtractionError, match=r"gave up after 3 attempt"):
-            extractor.extract(article, "k")
-        extractor.close()
+    with (
+        LoopbackServer(recordings, fail_first=100) as down,
+        pytest.raises(ExtractionError, match=r"gave up after 3 attempt") as caught,
+    ):
+        extract_one(settings.replace(base_url=down.url, max_attempts=3), article, backoff_initial=0.01)
     assert down.stats.injected_failures == 3
+    assert caught.value.attempts == 3 and caught.value.prompt_tokens == 0, "no answer, so no tokens billed"
 
 
 def test_schema_failures_are_reasked_then_reported(
@@ -64,29 +72,28 @@ def test_schema_failures_are_reasked_then_reported(
     broken_claim = {"kind": "killed", "figure_text": "23", "low": 30, "best": 23, "victims": "soldiers",
                     "evidence": "losing 23 soldiers"}  # fmt: skip
     broken = good.model_copy(update={"output": {**good.output, "casualties": [broken_claim]}})
-    with LoopbackServer({article.id: broken}) as server:
-        extractor = Extractor(settings.replace(base_url=server.url, max_reasks=2), load_prompts())
-        with pytest.raises(InvalidResponseError, match=r"after 3 attempt.*low <= best <= high"):
-            extractor.extract(article, "k")
-        extractor.close()
+    with (
+        LoopbackServer({article.id: broken}) as server,
+        pytest.raises(InvalidResponseError, match=r"after 3 attempt.*low <= best <= high") as caught,
+    ):
+        extract_one(settings.replace(base_url=server.url, max_reasks=2), article)
     assert server.stats.completions == 3, "one request and two re-asks"
+    assert caught.value.prompt_tokens > 0 and caught.value.completion_tokens > 0, "failed answers are billed too"
 
 
 def test_missing_recording_is_an_extraction_error(settings: Settings) -> None:
     from summarizer.api import make_article
 
-    extractor = Extractor(settings, load_prompts())
     with pytest.raises(ExtractionError, match="no recording for article"):
-        extractor.extract(make_article("An article nobody recorded."), "k")
-    extractor.close()
+        extract_one(settings, make_article("An article nobody recorded."))
 
 
 def test_rejected_key_is_a_config_error(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
-    with LoopbackServer(recordings, require_key="the-right-test-key") as guarded:
-        extractor = Extractor(settings.replace(base_url=guarded.url), load_prompts())
-        with pytest.raises(ConfigError, match="rejected the API key") as caught:
-            extractor.extract(article, "k")
-        extractor.close()
+    with (
+        LoopbackServer(recordings, require_key="the-right-test-key") as guarded,
+        pytest.raises(ConfigError, match="rejected the API key") as caught,
+    ):
+        extract_one(settings.replace(base_url=guarded.url), article)
     assert FAKE_KEY not in str(caught.value)
 
 
