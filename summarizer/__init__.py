@@ -12,9 +12,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import build_briefing, extract_article, extract_files, make_article
+    from .api import (
+        abuild_briefing,
+        aextract_article,
+        aextract_files,
+        build_briefing,
+        extract_article,
+        extract_files,
+        make_article,
+    )
     from .briefing import Briefing
     from .config import Settings, load_settings
+    from .cost import CostReport, PriceTable
     from .errors import (
         ConfigError,
         ExtractionError,
@@ -34,6 +43,8 @@ if TYPE_CHECKING:
 # Public names load on first use, so that `summarizer --help` does not import the whole pipeline.
 _WHERE = {
     "build_briefing": "api", "extract_article": "api", "extract_files": "api", "make_article": "api",
+    "abuild_briefing": "api", "aextract_article": "api", "aextract_files": "api",
+    "CostReport": "cost", "PriceTable": "cost",
     "Briefing": "briefing", "Settings": "config", "load_settings": "config",
     "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
     "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
@@ -56,9 +67,11 @@ __all__ = [
     "ArticleExtraction",
     "Briefing",
     "ConfigError",
+    "CostReport",
     "ExtractionError",
     "InputError",
     "InvalidResponseError",
+    "PriceTable",
     "Record",
     "RecordingError",
     "RunResult",
@@ -66,6 +79,9 @@ __all__ = [
     "SummarizerError",
     "TransportError",
     "UserError",
+    "abuild_briefing",
+    "aextract_article",
+    "aextract_files",
     "build_briefing",
     "extract_article",
     "extract_files",

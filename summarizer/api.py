@@ -1,7 +1,11 @@
-"""The Python API: plain functions over the pipeline, for services that call the summarizer directly."""
+"""The Python API: plain functions over the pipeline, for services that call the summarizer directly.
+
+Each function has an async twin (``a`` prefix) for callers that run an event loop; the plain ones start a
+loop of their own, so they cannot be called from inside a running one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -10,7 +14,7 @@ from .briefing import Briefing
 from .config import Settings, load_settings
 from .errors import ExtractionError, InputError
 from .ingest import Article, article_id, normalise_text
-from .pipeline import RunResult, brief, extract_paths, open_pipeline
+from .pipeline import Progress, RunResult, aextract_paths, brief, open_pipeline
 from .schema import ArticleExtraction
 
 
@@ -38,24 +42,62 @@ def make_article(
     )
 
 
-def extract_article(
+async def aextract_article(
     article: Article, settings: Settings | None = None, *, replay: Path | None = None
 ) -> ArticleExtraction:
     """The validated extraction of one article, from the cache or the endpoint.
 
     Raises ``ExtractionError`` when the endpoint gives no valid answer, ``ConfigError`` on bad settings."""
     with open_pipeline(settings or load_settings(), replay=replay) as pipeline:
-        result = pipeline.process(article)
+        result = await pipeline.aprocess(article)
     if result.record is None:
         raise ExtractionError(f"{article.source}: {result.error}")
     return result.record.extraction()
 
 
-def extract_files(
-    paths: Sequence[Path | str], settings: Settings | None = None, *, replay: Path | None = None
+def extract_article(
+    article: Article, settings: Settings | None = None, *, replay: Path | None = None
+) -> ArticleExtraction:
+    """``aextract_article`` for callers without an event loop."""
+    return asyncio.run(aextract_article(article, settings, replay=replay))
+
+
+async def aextract_files(
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    *,
+    replay: Path | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
-    """Every article under ``paths`` extracted; unreadable inputs and failures are listed, not raised."""
-    return extract_paths(paths, settings or load_settings(), replay=replay)
+    """Every article under ``paths`` extracted, ``settings.concurrency`` at a time; unreadable inputs and
+    failures are listed, not raised. ``progress`` sees each article's result as it arrives."""
+    return await aextract_paths(paths, settings or load_settings(), replay=replay, progress=progress)
+
+
+def extract_files(
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    *,
+    replay: Path | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """``aextract_files`` for callers without an event loop."""
+    return asyncio.run(aextract_files(paths, settings, replay=replay, progress=progress))
+
+
+async def abuild_briefing(
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    *,
+    replay: Path | None = None,
+    aliases_files: Sequence[Path] = (),
+    generated: datetime | None = None,
+    title: str | None = None,
+    day: date | None = None,
+) -> Briefing:
+    """``build_briefing`` for callers that run an event loop."""
+    run = await aextract_paths(paths, settings or load_settings(), replay=replay)
+    return brief(run, aliases_files=aliases_files, generated=generated, title=title, day=day)
 
 
 def build_briefing(
@@ -72,5 +114,8 @@ def build_briefing(
 
     With ``day``, the daily briefing of the articles published that day, what is new against earlier ones
     marked."""
-    run = extract_paths(paths, settings or load_settings(), replay=replay)
-    return brief(run, aliases_files=aliases_files, generated=generated, title=title, day=day)
+    return asyncio.run(
+        abuild_briefing(
+            paths, settings, replay=replay, aliases_files=aliases_files, generated=generated, title=title, day=day
+        )
+    )

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .cost import CostReport
 from .schema import (
     CasualtyKind,
     DemandStatus,
@@ -202,3 +203,5 @@ class Briefing(_Model):
     """Inputs left out, with the reason."""
     notices: list[str] = Field(default_factory=list)
     """Things the reader should know about how the briefing was made."""
+    cost: CostReport | None = None
+    """Tokens and dollars the records behind the briefing cost when they were fetched."""

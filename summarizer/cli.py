@@ -18,7 +18,7 @@ from .config import Settings, load_settings
 from .errors import SummarizerError, UserError
 
 if TYPE_CHECKING:
-    from .pipeline import ArticleResult, RunResult
+    from .pipeline import RunResult
 
 app = typer.Typer(
     help="Turn a day's news articles on a conflict into a structured, sourced briefing.",
@@ -50,7 +50,16 @@ ReplayOpt = Annotated[
     typer.Option("--replay", help="Serve these recordings instead of a live endpoint.", file_okay=False),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bar.")]
+ConcurrencyOpt = Annotated[
+    int | None, typer.Option("--concurrency", "-c", help="Requests in flight at once [default: 8].", min=1, max=256)
+]
+RpmOpt = Annotated[int | None, typer.Option("--rpm", help="Requests-per-minute limit (retries count).", min=1)]
+TpmOpt = Annotated[int | None, typer.Option("--tpm", help="Tokens-per-minute limit.", min=1)]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds one request may take [default: 120].")]
+PricesOpt = Annotated[
+    Path | None, typer.Option("--prices", help="Price table (TOML) added to the bundled one.", dir_okay=False)
+]
 PathsArg = Annotated[list[Path], typer.Argument(help="Article files (.txt .md .json .jsonl) or folders.")]
 
 
@@ -75,16 +84,6 @@ def _settings(config: Path | None, **flags: Any) -> Settings:
     return load_settings(config_file=config, **flags)
 
 
-def _progress(quiet: bool) -> Callable[[ArticleResult], None]:
-    def show(result: ArticleResult) -> None:
-        if result.outcome == "failed":
-            err.print(f"error: {result.article.source}: {result.error}", markup=False)
-        elif not quiet:
-            err.print(f"{result.outcome:>7}  {result.article.source}", markup=False)
-
-    return show
-
-
 def _report(run: RunResult, quiet: bool) -> None:
     for problem in run.input_errors:
         err.print(f"error: {problem}", markup=False)
@@ -96,12 +95,17 @@ def _report(run: RunResult, quiet: bool) -> None:
             f"{run.count('failed')} failed; {len(run.input_errors)} input(s) unreadable",
             markup=False,
         )
+        if any(r.attempts for r in run.results):
+            err.print(f"spent: {run.spent().describe()}", markup=False)
 
 
 def _extract(paths: list[Path], replay: Path | None, quiet: bool, config: Path | None, **flags: Any) -> RunResult:
     from .pipeline import extract_paths
+    from .progress import RunDisplay
 
-    run = extract_paths(paths, _settings(config, **flags), replay=replay, progress=_progress(quiet))
+    settings = _settings(config, **flags)
+    with RunDisplay(err, quiet=quiet) as display:
+        run = extract_paths(paths, settings, replay=replay, progress=display, on_total=display.start)
     _report(run, quiet)
     return run
 
@@ -145,13 +149,21 @@ def brief(
     config: ConfigOpt = None,
     cache_dir: CacheDirOpt = None,
     mode: ModeOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    timeout: TimeoutOpt = None,
+    prices: PricesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Extract every article (cache first) and merge them into one cited briefing."""
     from .pipeline import brief as make_briefing
     from .render import render
 
-    run = _extract(paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
+    run = _extract(
+        paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
+        concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout, prices_file=prices,
+    )  # fmt: skip
     if not run.records:
         err.print("error: no article could be extracted; nothing to brief", markup=False)
         raise typer.Exit(run.exit_code)
@@ -176,10 +188,18 @@ def extract(
     config: ConfigOpt = None,
     cache_dir: CacheDirOpt = None,
     mode: ModeOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    timeout: TimeoutOpt = None,
+    prices: PricesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Extract each article into its structured record (cache first)."""
-    run = _extract(paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
+    run = _extract(
+        paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
+        concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout, prices_file=prices,
+    )  # fmt: skip
     if fmt == "table":
         from rich.table import Table
 
@@ -213,13 +233,23 @@ def record(
     config: ConfigOpt = None,
     cache_dir: CacheDirOpt = None,
     mode: ModeOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    timeout: TimeoutOpt = None,
+    prices: PricesOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Ask the endpoint afresh for each article and store each answer as a readable recording file."""
+    from .progress import RunDisplay
     from .recorder import record_paths
 
-    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
-    run = record_paths(paths, settings, to, progress=_progress(quiet))
+    settings = _settings(
+        config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
+        concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout, prices_file=prices,
+    )  # fmt: skip
+    with RunDisplay(err, quiet=quiet, label="recording") as display:
+        run = record_paths(paths, settings, to, progress=display, on_total=display.start)
     _report(run, quiet)
     raise typer.Exit(run.exit_code)
 

@@ -35,6 +35,12 @@ class ServerStats:
     by_article: dict[str, int] = field(default_factory=dict)
     injected_failures: int = 0
     not_found: int = 0
+    in_flight: int = 0
+    """Chat-completion requests being answered now."""
+    max_in_flight: int = 0
+    """The most chat-completion requests answered at once."""
+    arrivals: list[float] = field(default_factory=list)
+    """``time.monotonic()`` of each chat-completion request's arrival."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, attribute: str, article: str | None = None) -> None:
@@ -196,6 +202,18 @@ class LoopbackServer:
 
     def answer(self, handler: _Handler, request: dict[str, Any]) -> None:
         """Answer one chat-completions request (called on the handler's thread)."""
+        stats = self.stats
+        with stats._lock:
+            stats.arrivals.append(time.monotonic())
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            self._answer(handler, request)
+        finally:
+            with stats._lock:
+                stats.in_flight -= 1
+
+    def _answer(self, handler: _Handler, request: dict[str, Any]) -> None:
         if self.latency:
             time.sleep(self.latency)
         with self.stats._lock:

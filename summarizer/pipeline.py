@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from .briefing import Briefing, Failure
 from .cache import ResponseCache, cache_key
 from .config import Settings
+from .cost import CostReport, PriceTable, price_usage, records_cost
 from .daily import focus_on_day
 from .entities import AliasTable
 from .errors import ExtractionError, InputError, UserError
@@ -55,6 +56,8 @@ class RunResult:
     results: list[ArticleResult] = field(default_factory=list)
     input_errors: list[InputError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    settings: Settings | None = None
+    """The settings the run used (its model, prices and prompts)."""
 
     @property
     def records(self) -> list[tuple[Article, Record]]:
@@ -71,13 +74,11 @@ class RunResult:
         """How many articles ended with ``outcome``."""
         return sum(1 for r in self.results if r.outcome == outcome)
 
-    @property
-    def spent(self) -> Usage:
-        """Tokens this run spent, over every request it sent."""
-        used = [r.spent for r in self.results if r.spent is not None]
-        prompt = sum(u.prompt_tokens for u in used)
-        completion = sum(u.completion_tokens for u in used)
-        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+    def spent(self) -> CostReport:
+        """Tokens and dollars this run spent, over every request it sent (cache hits cost nothing)."""
+        settings = self.settings or Settings()
+        prices = PriceTable.load(settings.prices_file)
+        return price_usage(((settings.model, r.spent, r.attempts) for r in self.results if r.attempts), prices)
 
     @property
     def exit_code(self) -> int:
@@ -234,13 +235,17 @@ async def aextract_paths(
     *,
     replay: Path | None = None,
     progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
     refresh: bool = False,
 ) -> RunResult:
     """Read the articles under ``paths`` and extract each (from the cache where possible, unless ``refresh``).
 
-    With ``replay``, misses are answered by a loopback server serving that recordings folder."""
+    With ``replay``, misses are answered by a loopback server serving that recordings folder. ``on_total``
+    hears how many articles were read before any is extracted; ``progress`` sees each result as it comes."""
     loaded = load_articles(paths)
-    run = RunResult(input_errors=loaded.errors)
+    run = RunResult(input_errors=loaded.errors, settings=settings)
+    if on_total is not None:
+        on_total(len(loaded.articles))
     if not loaded.articles:
         return run
     with open_pipeline(settings, replay=replay, notices=run.notices, refresh=refresh) as pipeline:
@@ -254,10 +259,13 @@ def extract_paths(
     *,
     replay: Path | None = None,
     progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
     refresh: bool = False,
 ) -> RunResult:
     """``aextract_paths`` for callers without an event loop of their own."""
-    return asyncio.run(aextract_paths(paths, settings, replay=replay, progress=progress, refresh=refresh))
+    return asyncio.run(
+        aextract_paths(paths, settings, replay=replay, progress=progress, on_total=on_total, refresh=refresh)
+    )
 
 
 def brief(
@@ -291,6 +299,9 @@ def brief(
         failures=run.failures,
         title=title,
     )
+    settings = run.settings or Settings()
+    cost = records_cost(records, PriceTable.load(settings.prices_file), load_prompts(settings.prompts_dir))
+    briefing = briefing.model_copy(update={"cost": cost})
     if day is not None:
         briefing = focus_on_day(briefing, day)
     if notices:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .config import Settings
@@ -12,7 +12,12 @@ from .records import recording_filename
 
 
 def record_paths(
-    paths: Sequence[Path | str], settings: Settings, directory: Path, *, progress: Progress | None = None
+    paths: Sequence[Path | str],
+    settings: Settings,
+    directory: Path,
+    *,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Ask the endpoint for every article under ``paths`` (the cache is not read, so each answer is fresh),
     write each record to ``directory`` as it arrives, and cache it. Failures are listed in the result."""
@@ -28,4 +33,4 @@ def record_paths(
         if progress is not None:
             progress(result)
 
-    return extract_paths(paths, settings, progress=keep, refresh=True)
+    return extract_paths(paths, settings, progress=keep, on_total=on_total, refresh=True)

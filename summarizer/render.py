@@ -203,6 +203,8 @@ def to_markdown(briefing: Briefing) -> str:
         section("Left out", [f"- `{f.location}`: {md(f.reason)}" for f in briefing.failures])
     if briefing.notices:
         section("Notes", [f"- {md(n)}" for n in briefing.notices])
+    if briefing.cost is not None:
+        section("Cost", [md(briefing.cost.describe())])
     section("Sources", [_source_line(s) for s in briefing.sources])
     return "\n".join(lines).rstrip() + "\n"
 
