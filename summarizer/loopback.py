@@ -67,6 +67,12 @@ def _message_text(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _prompt_text(body: dict[str, Any]) -> str:
+    """What an endpoint bills as the prompt: the messages, and the schema sent as tools or response format."""
+    schema = {k: body[k] for k in ("tools", "functions", "response_format") if body.get(k)}
+    return _message_text(body) + (json.dumps(schema, separators=(",", ":")) if schema else "")
+
+
 def _tool_name(body: dict[str, Any]) -> str | None:
     choice = body.get("tool_choice")
     if isinstance(choice, dict):
@@ -97,7 +103,7 @@ def completion_body(record: Record, request: dict[str, Any], number: int) -> dic
         message = {"role": "assistant", "content": payload}
         finish = "stop"
     recorded = record.response.usage
-    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_message_text(request))
+    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
     completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
     return {
         "id": f"chatcmpl-loopback-{number}",
