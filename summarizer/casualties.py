@@ -31,6 +31,7 @@ class _Distinct:
     when: str | None = None
     location: str | None = None
     victims: Victims = Victims.UNSPECIFIED
+    cited: set[tuple[int, str]] = field(default_factory=set)
 
 
 def _numbers(claim: CasualtyClaim) -> tuple[int | None, int | None, int | None]:
@@ -43,6 +44,12 @@ def _same_place(a: str | None, b: str | None) -> bool:
 
 def _same_month(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a[:7] == b[:7]
+
+
+def _claim_key(claim: CasualtyClaim, claimant: str | None) -> tuple[object, ...]:
+    numeric = any(n is not None for n in _numbers(claim))
+    figure = _numbers(claim) if numeric else claim.figure_text.casefold().strip()
+    return claim.kind, claimant, figure
 
 
 def _same_claim(d: _Distinct, claim: CasualtyClaim, side: str | None, claimant: str | None) -> bool:
@@ -92,13 +99,18 @@ def reconcile(
 ) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
     """Distinct claims (each numbered with its incident) and the incidents they describe."""
     distinct: list[_Distinct] = []
+    # Kind, claimant and figure must be equal for claims to be one, so only claims sharing them are compared.
+    by_key: dict[tuple[object, ...], list[_Distinct]] = {}
     for claim, citation in claims:
         side, claimant = resolve(claim.side), resolve(claim.claimant)
-        match = next((d for d in distinct if _same_claim(d, claim, side, claimant)), None)
+        same = by_key.setdefault(_claim_key(claim, claimant), [])
+        match = next((d for d in same if _same_claim(d, claim, side, claimant)), None)
         if match is None:
             match = _Distinct(claim, side, claimant, victims=claim.victims)
             distinct.append(match)
-        if citation not in match.citations:
+            same.append(match)
+        if (citation.source, citation.quote) not in match.cited:
+            match.cited.add((citation.source, citation.quote))
             match.citations.append(citation)
         # The merged claim keeps the most specific date, place and victims any source gives.
         match.when = max((match.when, claim.when), key=lambda w: len(w or ""))
@@ -107,11 +119,15 @@ def reconcile(
             match.victims = claim.victims
 
     incidents: list[list[_Distinct]] = []
+    by_month: dict[str, list[list[_Distinct]]] = {}
     # Dated claims found the incidents; undated ones join only one whose place they name closely.
     for d in sorted(distinct, key=lambda d: d.when is None):
-        home = next((group for group in incidents if _joins(d, group)), None)
+        candidates = incidents if d.when is None else by_month.get(d.when[:7], [])
+        home = next((group for group in candidates if _joins(d, group)), None)
         if home is None:
             incidents.append([d])
+            if d.when is not None:
+                by_month.setdefault(d.when[:7], []).append(incidents[-1])
         else:
             home.append(d)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from .schema import Event, Precision
@@ -23,6 +23,25 @@ _CONTEXTUAL = re.compile(
     re.IGNORECASE,
 )
 _PERIODS = {"day": Precision.DAY, "month": Precision.MONTH, "year": Precision.YEAR}
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+         ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+         ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH = "(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_PLAIN = [
+    re.compile(rf"^(?:on\s+)?{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?$", re.IGNORECASE),
+    re.compile(
+        rf"^(?:on\s+)?(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?(?:\s+(?P<year>\d{{4}}))?$",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^(?:in\s+)?{_MONTH}(?:,?\s+(?P<year>\d{{4}}))?$", re.IGNORECASE),
+]  # fmt: skip
 
 
 @cache
@@ -33,11 +52,46 @@ def _parser(base: date) -> DateDataParser:
     return DateDataParser(languages=["en"], settings=settings)
 
 
+@lru_cache(maxsize=4096)
+def _plain_parts(phrase: str) -> tuple[int, int | None, int | None] | None:
+    """Month, day and year of a plain absolute date phrase, or None when the phrase is not one."""
+    for pattern in _PLAIN:
+        match = pattern.match(phrase.strip())
+        if match is not None:
+            parts = match.groupdict()
+            day, year = parts.get("day"), parts.get("year")
+            return _MONTHS[parts["month"].lower()], int(day) if day else None, int(year) if year else None
+    return None
+
+
+def _plain_date(phrase: str, published: date) -> tuple[str, Precision] | None:
+    """The common absolute forms ("October 25", "25 October 2025", "October") read directly, as dateparser
+    reads them (a date without a year is the latest one not after ``published``) but a thousand times faster."""
+    parts = _plain_parts(phrase)
+    if parts is None:
+        return None
+    month, day, year = parts
+    if year is None:
+        year = published.year
+        if (month, day or 1) > (published.month, published.day if day else 1):
+            year -= 1
+    if day is None:
+        return f"{year:04d}-{month:02d}", Precision.MONTH
+    try:
+        return date(year, month, day).isoformat(), Precision.DAY
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
 def read_date(phrase: str, published: date) -> tuple[str, Precision] | None:
     """The ISO date and precision dateparser reads in ``phrase`` relative to ``published``; None when it reads
     none, or when the phrase depends on context (weekdays, "today")."""
     if _CONTEXTUAL.search(phrase):
         return None
+    plain = _plain_date(phrase, published)
+    if plain is not None:
+        return plain
     data = _parser(published).get_date_data(phrase)
     precision = _PERIODS.get(str(data.period))
     if data.date_obj is None or precision is None:

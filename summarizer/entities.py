@@ -12,11 +12,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .errors import ConfigError
 
@@ -24,13 +25,19 @@ BUNDLED_ALIASES = Path(__file__).with_name("aliases.yaml")
 FUZZY_THRESHOLD = 92.0
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_ARTICLE = re.compile(r"^the\s+")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """Case-, accent-, apostrophe- and punctuation-blind form of a name: "Türkiye" → "turkiye"."""
     text = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"^the\s+", "", text.strip())
-    return re.sub(r"\s+", " ", text).strip()
+    text = _PUNCTUATION.sub(" ", text)
+    text = _ARTICLE.sub("", text.strip())
+    return _SPACES.sub(" ", text).strip()
 
 
 @dataclass
@@ -131,8 +138,10 @@ class EntityResolver:
         never pulls in a longer name by partial overlap."""
         keys = sorted(self._seen)
         for i, a in enumerate(keys):
-            for b in keys[i + 1 :]:
-                if self._find(a) != self._find(b) and fuzz.ratio(a, b) >= self._threshold:
+            # One call into rapidfuzz per name rather than one per pair: thousands of names stay fast.
+            close = process.extract(a, keys[i + 1 :], scorer=fuzz.ratio, score_cutoff=self._threshold, limit=None)
+            for b, _, _ in sorted(close, key=lambda match: match[2]):
+                if self._find(a) != self._find(b):
                     self._union(a, b, a, b)
 
     def resolve(self, name: str | None) -> str | None:

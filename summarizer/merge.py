@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .briefing import (
     Briefing,
@@ -54,9 +54,12 @@ class SourcedExtraction:
     extraction: ArticleExtraction
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _quote_key(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text.replace("\u2014", "-").replace("\u2013", "-")).strip().casefold()
+    return _SPACES.sub(" ", text.replace("\u2014", "-").replace("\u2013", "-")).strip().casefold()
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:
@@ -91,20 +94,31 @@ def _sort_key(article: Article) -> tuple[date, str]:
 
 
 class _Clusters(Generic[T]):
-    """Groups items whose key is equal and whose text is similar; each group keeps every citation."""
+    """Groups items whose key is equal and whose text is similar; each group keeps every citation.
+
+    Only groups of the same key are compared, and those in one call into rapidfuzz, so grouping stays fast
+    when a briefing holds thousands of facts."""
 
     def __init__(self, threshold: float = SAME_TEXT) -> None:
         self.threshold = threshold
         self.groups: list[tuple[tuple[object, ...], str, T, list[Citation]]] = []
+        self._by_key: dict[tuple[object, ...], tuple[list[str], list[int]]] = {}
+        self._cited: list[set[tuple[int, str]]] = []
 
     def add(self, key: tuple[object, ...], text: str, item: T, citation: Citation) -> int:
-        """Put ``item`` in the first matching group (or a new one); returns the group's index."""
-        for index, (group_key, group_text, _, citations) in enumerate(self.groups):
-            if group_key == key and fuzz.token_set_ratio(group_text, text) >= self.threshold:
-                if citation not in citations:
-                    citations.append(citation)
-                return index
+        """Put ``item`` in the most similar group of its key (or a new one); returns the group's index."""
+        texts, indexes = self._by_key.setdefault(key, ([], []))
+        best = process.extractOne(text, texts, scorer=fuzz.token_set_ratio, score_cutoff=self.threshold)
+        if best is not None:
+            index = indexes[best[2]]
+            if (citation.source, citation.quote) not in self._cited[index]:
+                self._cited[index].add((citation.source, citation.quote))
+                self.groups[index][3].append(citation)
+            return index
         self.groups.append((key, text, item, [citation]))
+        self._cited.append({(citation.source, citation.quote)})
+        texts.append(text)
+        indexes.append(len(self.groups) - 1)
         return len(self.groups) - 1
 
 

@@ -9,6 +9,7 @@ reader sees the disagreement and its sources instead of a date picked silently.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from datetime import date
 
 from rapidfuzz import fuzz
@@ -28,30 +29,36 @@ EVENT_KINDS: dict[str, frozenset[str]] = {
 """Kinds of event that happen once in a story, with the words that name them."""
 
 
+_KIND_PATTERNS = {
+    kind: re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")\b")
+    for kind, words in EVENT_KINDS.items()
+}
+
+
 def event_kinds(text: str) -> set[str]:
     """The kinds of singular event a description names."""
     lowered = text.casefold()
-    return {kind for kind, words in EVENT_KINDS.items() if any(re.search(rf"\b{w}\b", lowered) for w in words)}
-
-
-def _days_apart(a: str, b: str) -> int:
-    return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
-
-
-def _may_be_one_event(a: TimelineEntry, b: TimelineEntry) -> bool:
-    if a.precision != "day" or b.precision != "day" or a.date == b.date:
-        return False
-    if _days_apart(a.date, b.date) > WINDOW_DAYS or set(a.source_numbers) & set(b.source_numbers):
-        return False
-    return bool(event_kinds(a.description) & event_kinds(b.description)) or (
-        fuzz.token_sort_ratio(a.description, b.description) >= NEARLY_SAME
-    )
+    return {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(lowered)}
 
 
 def flag_conflicts(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     """``entries`` with ``conflicts_with`` set on events that other sources may date differently."""
-    flagged: list[TimelineEntry] = []
-    for entry in entries:
-        others = sorted({other.date for other in entries if _may_be_one_event(entry, other)})
-        flagged.append(entry.model_copy(update={"conflicts_with": others}) if others else entry)
+    # Only day-precise events within the window can conflict: sort them by day and compare neighbours.
+    days = sorted((date.fromisoformat(e.date).toordinal(), i) for i, e in enumerate(entries) if e.precision == "day")
+    ordinals = [d for d, _ in days]
+    kinds = {i: event_kinds(entries[i].description) for _, i in days}
+    sources = {i: set(entries[i].source_numbers) for _, i in days}
+    flagged: list[TimelineEntry] = list(entries)
+    for day, i in days:
+        entry = entries[i]
+        start, end = bisect_left(ordinals, day - WINDOW_DAYS), bisect_right(ordinals, day + WINDOW_DAYS)
+        others = {
+            entries[j].date
+            for _, j in days[start:end]
+            if entries[j].date != entry.date
+            and not sources[i] & sources[j]
+            and (kinds[i] & kinds[j] or fuzz.token_sort_ratio(entry.description, entries[j].description) >= NEARLY_SAME)
+        }
+        if others:
+            flagged[i] = entry.model_copy(update={"conflicts_with": sorted(others)})
     return flagged
