@@ -7,7 +7,6 @@ same claimant, the same dated event told in other words. What differs is kept ap
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from .casualties import reconcile
 from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
+from .quotes import article_key, quote_found
 from .records import Record
 from .schema import ArticleExtraction, MediatorRole, PartyKind
 from .timeline import flag_conflicts
@@ -52,11 +52,6 @@ class SourcedExtraction:
     article: Article
     record: Record
     extraction: ArticleExtraction
-
-
-def _quote_key(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text.replace("\u2014", "-").replace("\u2013", "-")).strip().casefold()
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:
@@ -115,10 +110,10 @@ class _Merger:
         self.unverified = 0
         self.date_problems: list[str] = []
         self.published = {s.number: s.article.published for s in sourced}
-        self._texts = {s.number: _quote_key(f"{s.article.title}\n{s.article.text}") for s in sourced}
+        self._texts = {s.number: article_key(s.article.title, s.article.text) for s in sourced}
 
     def cite(self, number: int, quote: str) -> Citation:
-        if _quote_key(quote) not in self._texts[number]:
+        if not quote_found(quote, self._texts[number]):
             self.unverified += 1
         return Citation(source=number, quote=quote)
 
