@@ -10,6 +10,7 @@ fairly include or leave out: predicting it is neither rewarded nor penalised.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -91,7 +92,7 @@ class GoldFile:
     @property
     def article_path(self) -> Path:
         """The annotated article's file, resolved against the gold file's folder."""
-        return (self.path.parent / self.annotation.article).resolve()
+        return Path(os.path.normpath(self.path.parent / self.annotation.article))
 
 
 def load_gold(path: Path) -> GoldFile:
