@@ -72,9 +72,9 @@ def print_report(report: EvalReport, console: Console) -> None:
     console.print(f"casualty figures: mean absolute error {_n(report.figures.mae, 2)} over {pairs} paired claim(s)")
     found, total = report.quotes.found, report.quotes.total
     console.print(f"evidence quotes found word for word: {found}/{total} ({_n(report.quotes.share, 3)})")
-    console.print(_cost_line(report.cost))
+    console.print(_cost_line(report.cost), soft_wrap=True)
     for notice in report.notices:
-        console.print(f"note: {notice}", markup=False)
+        console.print(f"note: {notice}", markup=False, soft_wrap=True)
 
 
 def _change_line(change: ItemChange) -> str:

@@ -121,7 +121,11 @@ def evaluate(
         quotes=sum((a.quotes for a in articles), QuoteShare()),
         cost=cost_of([record for _, record in run.records]),
         articles=articles,
-        notices=[*run.notices, *notices, *(f"{a.article}: {a.error}" for a in articles if a.outcome == "failed")],
+        notices=[
+            *run.notices,
+            *notices,
+            *(f"{a.gold_file}: {a.error}; every gold item counts as missed" for a in articles if a.outcome == "failed"),
+        ],
     )
 
 

@@ -303,3 +303,14 @@ def test_an_article_that_cannot_be_extracted_scores_as_all_missed(tmp_path: Path
     assert failed["outcome"] == "failed"
     assert failed["fields"]["mediators"]["missed"] == ["Turkey", "Qatar"]
     assert data["fields"]["mediators"]["recall"] < 1.0
+
+
+def test_named_articles_are_scored_alone_and_the_table_can_go_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "eval.txt"
+    args = ["eval", str(ARTICLES / f"{ARTICLE_004}.txt"), "--replay", str(RECORDINGS), "--gold", str(GOLD), "-q",
+            "-o", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert f"{ARTICLE_004}.txt" in text and f"{ARTICLE_000}.txt" not in text
+    assert "overall (micro)" in text
