@@ -305,6 +305,84 @@ def schema(
         err.print(f"wrote {path}", markup=False)
 
 
+@app.command("eval")
+@handle_errors
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", help="Folder of gold annotation files (*.json).", file_okay=False)],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Annotated articles to score; default: every article the gold files name."),
+    ] = None,
+    replay: ReplayOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    fmt: Annotated[Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")] = "table",
+    output: OutputOpt = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Show what changed since this saved report.", dir_okay=False)
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", help="Exit 4 if any field's F1 is below this baseline report.", dir_okay=False),
+    ] = None,
+    update_baseline: Annotated[
+        Path | None,
+        typer.Option("--update-baseline", help="Write this run's report as the new baseline.", dir_okay=False),
+    ] = None,
+    aliases: Annotated[
+        list[Path] | None, typer.Option("--aliases", help="Extra alias file(s) (YAML) for entity names.")
+    ] = None,
+    config: ConfigOpt = None,
+    cache_dir: CacheDirOpt = None,
+    mode: ModeOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score extractions against gold annotations: precision, recall and F1 per field, figure error, quotes, cost."""
+    from .eval_diff import EXIT_REGRESSION, diff_reports, load_report, regressions, report_json, write_report
+    from .eval_report import print_diff, print_report, render_text
+    from .evaluate import run_eval
+
+    if check is not None and update_baseline is not None:
+        raise UserError("--check and --update-baseline do not go together; check first, then update on purpose")
+    previous = load_report(baseline) if baseline is not None else None
+    gate = load_report(check) if check is not None else None
+    from .progress import RunDisplay
+
+    settings = _settings(config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode)
+    with RunDisplay(err, quiet=quiet, label="scoring") as display:
+        report, run = run_eval(
+            gold, settings, paths=paths or [], replay=replay, aliases_files=aliases or [], progress=display
+        )
+    _report(run, quiet)
+    diff = diff_reports(previous, report, str(baseline)) if previous is not None and baseline is not None else None
+    if fmt == "json":
+        _write(report_json(report, diff), output)
+    elif output is not None:
+        _write(render_text(report, diff), output)
+    else:
+        # Piped or in CI, rich would assume 80 columns and truncate the article names.
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+        print_report(report, console)
+        if diff is not None:
+            console.print()
+            print_diff(diff, console)
+    if update_baseline is not None:
+        failed = [a.article for a in report.articles if a.outcome == "failed"]
+        if failed:
+            raise UserError(f"{', '.join(failed)} could not be extracted; fix that before updating the baseline")
+        write_report(report, update_baseline)
+        err.print(f"wrote baseline {update_baseline}", markup=False)
+    if gate is not None and check is not None:
+        problems = regressions(gate, report, str(check))
+        for line in problems:
+            err.print(f"regression: {line}", markup=False)
+        if problems:
+            err.print(f"eval gate failed: {len(problems)} regression(s) against {check}", markup=False)
+            raise typer.Exit(EXIT_REGRESSION)
+        err.print(f"eval gate passed: no field's F1 is below {check}", markup=False)
+    raise typer.Exit(run.exit_code)
+
+
 @cache_app.command("info")
 @handle_errors
 def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:

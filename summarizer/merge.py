@@ -7,7 +7,6 @@ same claimant, the same dated event told in other words. What differs is kept ap
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from .casualties import reconcile
 from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
+from .quotes import article_key, quote_found
 from .records import Record
 from .schema import ArticleExtraction, MediatorRole, PartyKind
 from .timeline import flag_conflicts
@@ -52,14 +52,6 @@ class SourcedExtraction:
     article: Article
     record: Record
     extraction: ArticleExtraction
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def _quote_key(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return _SPACES.sub(" ", text.replace("\u2014", "-").replace("\u2013", "-")).strip().casefold()
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:
@@ -102,21 +94,25 @@ class _Clusters(Generic[T]):
     def __init__(self, threshold: float = SAME_TEXT) -> None:
         self.threshold = threshold
         self.groups: list[tuple[tuple[object, ...], str, T, list[Citation]]] = []
+        self._exact: dict[tuple[tuple[object, ...], str], int] = {}
         self._by_key: dict[tuple[object, ...], tuple[list[str], list[int]]] = {}
         self._cited: list[set[tuple[int, str]]] = []
 
     def add(self, key: tuple[object, ...], text: str, item: T, citation: Citation) -> int:
         """Put ``item`` in the most similar group of its key (or a new one); returns the group's index."""
         texts, indexes = self._by_key.setdefault(key, ([], []))
-        best = process.extractOne(text, texts, scorer=fuzz.token_set_ratio, score_cutoff=self.threshold)
-        if best is not None:
-            index = indexes[best[2]]
+        index = self._exact.get((key, text))
+        if index is None:
+            best = process.extractOne(text, texts, scorer=fuzz.token_set_ratio, score_cutoff=self.threshold)
+            index = None if best is None else indexes[best[2]]
+        if index is not None:
             if (citation.source, citation.quote) not in self._cited[index]:
                 self._cited[index].add((citation.source, citation.quote))
                 self.groups[index][3].append(citation)
             return index
         self.groups.append((key, text, item, [citation]))
         self._cited.append({(citation.source, citation.quote)})
+        self._exact[key, text] = len(self.groups) - 1
         texts.append(text)
         indexes.append(len(self.groups) - 1)
         return len(self.groups) - 1
@@ -129,12 +125,21 @@ class _Merger:
         self.unverified = 0
         self.date_problems: list[str] = []
         self.published = {s.number: s.article.published for s in sourced}
-        self._texts = {s.number: _quote_key(f"{s.article.title}\n{s.article.text}") for s in sourced}
+        self._articles = {s.number: s.article for s in sourced}
+        self._texts: dict[int, str] = {}
 
     def cite(self, number: int, quote: str) -> Citation:
-        if _quote_key(quote) not in self._texts[number]:
+        article = self._articles[number]
+        # Most quotes are exact; normalising the whole article is left for those that are not.
+        if quote not in article.text and not quote_found(quote, self._normalised(number)):
             self.unverified += 1
         return Citation(source=number, quote=quote)
+
+    def _normalised(self, number: int) -> str:
+        if number not in self._texts:
+            article = self._articles[number]
+            self._texts[number] = article_key(article.title, article.text)
+        return self._texts[number]
 
     def each(self, pick: Callable[[ArticleExtraction], list[T]]) -> Iterable[tuple[int, T]]:
         for s in self.sourced:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .briefing import Briefing
+from .gold import GoldAnnotation
 from .records import Record
 from .schema import ArticleExtraction
 
@@ -19,6 +20,7 @@ def schema_documents() -> dict[str, dict[str, Any]]:
         "article_extraction.json": ArticleExtraction.model_json_schema(),
         "record.json": Record.model_json_schema(),
         "briefing.json": Briefing.model_json_schema(),
+        "gold.json": GoldAnnotation.model_json_schema(),
     }
 
 
