@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -14,7 +17,9 @@ import httpx2
 import openai
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from summarizer.cli import app
 from summarizer.errors import UserError
 from summarizer.faults import FAULT_KINDS, FaultKind, FaultPlan
 from summarizer.ingest import Article, load_articles
@@ -22,7 +27,7 @@ from summarizer.loopback import REFUSAL_TEXT, LoopbackServer
 from summarizer.records import Record
 from summarizer.schema import ArticleExtraction
 
-from .conftest import ARTICLES, FAKE_KEY
+from .conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
 
 TOOL = "ArticleExtraction"
 
@@ -370,3 +375,37 @@ def test_faults_apply_to_chat_completions_only(recordings: dict[str, Record]) ->
         models = httpx2.get(f"{server.url}/models", timeout=5)
         assert models.status_code == 200
         assert server.faults.drawn == 0
+
+
+# The serve command.
+
+
+def test_serve_prints_the_plan_and_on_interrupt_the_counts(article: Article) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "summarizer", "serve", "--recordings", str(RECORDINGS), "--port", str(port),
+               "--fault-schedule", "429,drop,ok", "--fault", "500=0.5", "--fault-seed", "1"]  # fmt: skip
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        assert f"127.0.0.1:{port}/v1" in proc.stderr.readline()
+        plan = proc.stderr.readline()
+        assert plan.startswith("faults: 50% of requests (500 50%); first requests 429,drop,ok; seed 1")
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        statuses = []
+        for _ in range(3):
+            try:
+                statuses.append(httpx2.post(url, json=_request(article), timeout=10).status_code)
+            except httpx2.RemoteProtocolError:
+                statuses.append(0)
+        assert statuses == [429, 0, 200]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=10)
+    assert "3 request(s): 1 answered from recordings, 2 fault(s) injected (429: 1, drop: 1)" in rest
+    assert "Traceback" not in rest
+
+
+def test_serve_bad_fault_option_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["serve", "--recordings", str(RECORDINGS), "--fault", "429=2"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: fault options: fault rate for 429 is 2.0")
