@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -218,6 +220,18 @@ def _error(message: str, kind: str, code: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": code, "param": None}}
 
 
+_POLL = 0.1
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """True when the peer has closed the connection (it is readable, and reading gives nothing)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -369,15 +383,25 @@ class LoopbackServer:
         elif fault == "drop":
             handler.close_connection = True
         elif fault == "timeout":
-            self._stopping.wait(self.faults.hang)
+            self._hold(handler, self.faults.hang)
             handler.close_connection = True
         elif fault == "slow":
-            self._stopping.wait(self.faults.slow_delay)
-            return False
+            if self._hold(handler, self.faults.slow_delay):
+                return False
+            handler.close_connection = True
         else:
             _, record = self._lookup(request)
             number = self.stats.requests
             handler._send_bytes(HTTPStatus.OK, fault_body(fault, record, request, number))
+        return True
+
+    def _hold(self, handler: _Handler, seconds: float) -> bool:
+        """Wait ``seconds``; False if the client hung up or the server is stopping first. Ending early frees the
+        thread: a run with many timeouts would otherwise pile up threads held for the whole hang."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, _POLL)) or _hung_up(handler.connection):
+                return False
         return True
 
     def injected_failures_left(self) -> int:

@@ -224,6 +224,25 @@ def test_timeout_holds_the_request_past_the_client_timeout(
     assert time.monotonic() - stopping < 5, "stopping the server ends the held requests"
 
 
+def _handler_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "process_request_thread" in t.name}
+
+
+@pytest.mark.parametrize("kind", ["timeout", "slow"])
+def test_held_request_ends_when_the_client_hangs_up(
+    kind: FaultKind, recordings: dict[str, Record], article: Article
+) -> None:
+    with _serving(recordings, kind, hang=60, slow_delay=60) as server:
+        before = _handler_threads()
+        with pytest.raises(httpx2.ReadTimeout):
+            _post(server, _request(article), timeout=0.2)
+        deadline = time.monotonic() + 3
+        while _handler_threads() - before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _handler_threads() - before, "the handler thread is free long before the hang ends"
+        assert server.stats.completions == 0
+
+
 def test_timeout_closes_after_the_hang(recordings: dict[str, Record], article: Article) -> None:
     with _serving(recordings, "timeout", hang=0.3) as server:
         started = time.monotonic()
