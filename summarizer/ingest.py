@@ -205,8 +205,12 @@ def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
         if data.startswith(bom):
             try:
                 text = data.decode(codec)
-            except UnicodeDecodeError:
-                break
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    str(path),
+                    f"starts with a {name} byte-order mark but is not {name} (bad bytes at offset {exc.start})",
+                    "save it as UTF-8",
+                ) from None
             warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
             return text
     if b"\x00" in data:
@@ -223,14 +227,12 @@ def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
         pass
     # cp1252 before latin-1: Windows text uses 0x80-0x9F for quotes and dashes, which latin-1 would turn into
     # invisible control characters. latin-1 is the last resort for the five bytes cp1252 leaves undefined.
-    for codec, name in (("cp1252", "cp1252"), ("latin-1", "latin-1")):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
-        return text
-    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+    try:
+        text, name = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        text, name = data.decode("latin-1"), "latin-1"
+    warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
+    return text
 
 
 def _read_text(path: Path, reading: _Reading) -> str:

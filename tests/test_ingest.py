@@ -99,6 +99,7 @@ def test_json_and_jsonl(tmp_path: Path) -> None:
         ("controls.txt", bytes(range(1, 32)) * 20 + b"some text", "binary file"),
         ("wide.txt", "Title\nA body in UTF-16.".encode("utf-16-le"), "UTF-16 text without a byte-order mark"),
         ("notes.docx", b"whatever", "unknown extension"),
+        ("cut.txt", codecs.BOM_UTF16_LE + "Title\nBody.".encode("utf-16-le")[:-1], "starts with a UTF-16 byte-order"),
         ("broken.json", b'{"text": "unfinished', "invalid JSON at line 1"),
         ("no-text.json", b'{"title": "T"}', "no text field"),
         ("front.md", b"---\ntitle: [unclosed\n---\nBody.\n", "front matter is not valid YAML"),
