@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import signal
 import subprocess
@@ -11,9 +12,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx2
 import openai
 import pytest
 from pydantic import ValidationError
@@ -53,13 +55,34 @@ def _serving(recordings: dict[str, Record], *steps: FaultKind | None, **plan: An
     return LoopbackServer(recordings, faults=FaultPlan(schedule=steps, **plan))
 
 
-def _post(server: LoopbackServer, body: dict[str, Any], timeout: float = 5.0) -> httpx2.Response:
-    return httpx2.post(
-        f"{server.url}/chat/completions",
-        json=body,
-        headers={"Authorization": f"Bearer {FAKE_KEY}"},
-        timeout=timeout,
-    )
+@dataclass
+class _Reply:
+    status_code: int
+    headers: dict[str, str]
+    """Lower-cased names."""
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _send(url: str, method: str = "POST", body: dict[str, Any] | None = None, timeout: float = 5.0) -> _Reply:
+    """One request on a fresh connection with the standard library's client, which hides nothing: a dropped
+    connection is RemoteDisconnected, a hang is TimeoutError, and the body comes back as bytes."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Authorization": f"Bearer {FAKE_KEY}", "Content-Type": "application/json"}
+        connection.request(method, parts.path, body=data, headers=headers)
+        response = connection.getresponse()
+        return _Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+def _post(server: LoopbackServer, body: dict[str, Any], timeout: float = 5.0) -> _Reply:
+    return _send(f"{server.url}/chat/completions", body=body, timeout=timeout)
 
 
 @pytest.fixture
@@ -201,7 +224,7 @@ def test_drop_closes_the_connection_without_a_response(
     recordings: dict[str, Record], article: Article, client_for: Any
 ) -> None:
     with _serving(recordings, "drop", "drop") as server:
-        with pytest.raises(httpx2.RemoteProtocolError):
+        with pytest.raises(http.client.RemoteDisconnected):
             _post(server, _request(article))
         with pytest.raises(openai.APIConnectionError) as caught:
             _create(client_for(server), article)
@@ -214,7 +237,7 @@ def test_timeout_holds_the_request_past_the_client_timeout(
 ) -> None:
     with _serving(recordings, "timeout", "timeout", hang=30) as server:
         started = time.monotonic()
-        with pytest.raises(httpx2.ReadTimeout):
+        with pytest.raises(TimeoutError):
             _post(server, _request(article), timeout=0.3)
         with pytest.raises(openai.APITimeoutError):
             _create(client_for(server, timeout=0.3), article)
@@ -234,7 +257,7 @@ def test_held_request_ends_when_the_client_hangs_up(
 ) -> None:
     with _serving(recordings, kind, hang=60, slow_delay=60) as server:
         before = _handler_threads()
-        with pytest.raises(httpx2.ReadTimeout):
+        with pytest.raises(TimeoutError):
             _post(server, _request(article), timeout=0.2)
         deadline = time.monotonic() + 3
         while _handler_threads() - before and time.monotonic() < deadline:
@@ -246,7 +269,7 @@ def test_held_request_ends_when_the_client_hangs_up(
 def test_timeout_closes_after_the_hang(recordings: dict[str, Record], article: Article) -> None:
     with _serving(recordings, "timeout", hang=0.3) as server:
         started = time.monotonic()
-        with pytest.raises(httpx2.RemoteProtocolError):
+        with pytest.raises(http.client.RemoteDisconnected):
             _post(server, _request(article), timeout=10)
     assert 0.3 <= time.monotonic() - started < 5
 
@@ -337,7 +360,7 @@ def test_stats_count_faults_by_kind_and_the_server_survives_them_all(
     schedule: list[FaultKind | None] = [*FAULT_KINDS, None]
     with _serving(recordings, *schedule, hang=0.2, slow_delay=0.05) as server:
         for _ in schedule:
-            with contextlib.suppress(httpx2.TransportError):  # drop and timeout
+            with contextlib.suppress(OSError):  # drop and timeout
                 _post(server, _request(article), timeout=5)
         assert _post(server, _request(article)).status_code == 200
     summary = server.stats.summary()
@@ -358,7 +381,7 @@ def test_slow_answer_to_a_client_that_gave_up_is_quiet(
     recordings: dict[str, Record], article: Article, capfd: pytest.CaptureFixture[str]
 ) -> None:
     with _serving(recordings, "slow", slow_delay=0.5) as server:
-        with pytest.raises(httpx2.ReadTimeout):
+        with pytest.raises(TimeoutError):
             _post(server, _request(article), timeout=0.1)
         time.sleep(0.7)  # the handler now writes to a closed connection
         assert _post(server, _request(article)).status_code == 200
@@ -370,7 +393,7 @@ def test_verbose_logs_request_lines_never_headers(
 ) -> None:
     with LoopbackServer(recordings, faults=FaultPlan(schedule=["drop", "429"]), verbose=True) as server:
         for _ in range(3):
-            with contextlib.suppress(httpx2.TransportError):
+            with contextlib.suppress(OSError):
                 _post(server, _request(article))
     err = capfd.readouterr().err
     assert "POST /v1/chat/completions" in err and '" 429 ' in err
@@ -391,7 +414,7 @@ def test_fail_first_still_leads_with_503s(recordings: dict[str, Record], article
 
 def test_faults_apply_to_chat_completions_only(recordings: dict[str, Record]) -> None:
     with _serving(recordings, "drop") as server:
-        models = httpx2.get(f"{server.url}/models", timeout=5)
+        models = _send(f"{server.url}/models", "GET")
         assert models.status_code == 200
         assert server.faults.drawn == 0
 
@@ -413,8 +436,8 @@ def test_serve_prints_the_plan_and_on_interrupt_the_counts(article: Article) -> 
         statuses = []
         for _ in range(3):
             try:
-                statuses.append(httpx2.post(url, json=_request(article), timeout=10).status_code)
-            except httpx2.RemoteProtocolError:
+                statuses.append(_send(url, body=_request(article), timeout=10).status_code)
+            except http.client.RemoteDisconnected:
                 statuses.append(0)
         assert statuses == [429, 0, 200]
     finally:
