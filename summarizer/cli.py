@@ -261,14 +261,14 @@ def serve(
     ] = None,
     fault_seed: Annotated[int | None, typer.Option("--fault-seed", help="Seed for reproducible draws.")] = None,
     retry_after: Annotated[
-        float | None, typer.Option("--retry-after", help="Retry-After seconds sent with 429 and 503 [default: 1].")
+        float | None, typer.Option("--retry-after", help="Retry-After seconds sent with 429 and 503 (default 1).")
     ] = None,
     hang: Annotated[
         float | None,
-        typer.Option("--hang", help="Seconds a `timeout` fault holds the request before closing [default: 150]."),
+        typer.Option("--hang", help="Seconds a `timeout` fault holds the request before closing (default 150)."),
     ] = None,
     slow_delay: Annotated[
-        float | None, typer.Option("--slow-delay", help="Seconds a `slow` fault delays the answer [default: 5].")
+        float | None, typer.Option("--slow-delay", help="Seconds a `slow` fault delays the answer (default 5).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log each request line and handler errors.")] = False,
 ) -> None:
