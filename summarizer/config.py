@@ -30,9 +30,13 @@ ENV_VARS: dict[str, str] = {
     "SUMMARIZER_RPM": "rpm",
     "SUMMARIZER_TPM": "tpm",
     "SUMMARIZER_PRICES": "prices_file",
+    "SUMMARIZER_MAX_ARTICLE_CHARS": "max_article_chars",
 }
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
+DEFAULT_MAX_ARTICLE_CHARS = 100_000
+"""Longer articles are cut to this many characters: about 25,000 tokens, well inside any current context window,
+and ten times a long news report."""
 DEFAULT_CONFIG_FILE = "summarizer.toml"
 
 
@@ -79,6 +83,9 @@ class Settings(BaseModel):
     """Where responses are cached."""
     prompts_dir: Path | None = None
     """A folder of prompt files that replaces the bundled ones."""
+    max_article_chars: int = Field(default=DEFAULT_MAX_ARTICLE_CHARS, ge=1000)
+    """Articles longer than this (in characters, after clean-up) are cut at a paragraph or sentence end, with a
+    warning; the rest is not sent."""
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied and validated; ``None`` values are ignored."""

@@ -3,8 +3,9 @@
 Tests, ``--replay``, ``record`` and benchmarks point the real openai client at it over real HTTP. It finds the
 article in the request's ``<article_text>`` block, looks its id up among the recordings and answers in the
 shape the request asked for: a tool call when the request carries ``tools``, JSON message content otherwise.
-It binds to loopback by default, can add latency and fail the first requests (to exercise retries), and never
-logs request headers, so an API key sent to it appears nowhere.
+It binds to loopback by default, can add latency and inject faults (a ``FaultPlan``: error statuses, dropped
+connections, hangs, slow, malformed, schema-failing, truncated or refused answers) to exercise the client's
+retries, survives every one of them, and never logs request headers, so an API key sent to it appears nowhere.
 """
 
 from __future__ import annotations
@@ -12,29 +13,50 @@ from __future__ import annotations
 import json
 import math
 import re
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
+from .faults import FAULT_KINDS, FaultKind, FaultPlan
 from .ingest import article_id, normalise_text
 from .records import LOOPBACK_FINGERPRINT, Record
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
 
 
+class StatsSummary(TypedDict):
+    """A plain snapshot of ``ServerStats``, for a fault report."""
+
+    requests: int
+    """Every HTTP request received, whatever its route or outcome."""
+    completions: int
+    """Chat completions answered correctly from a recording (``slow`` answers included)."""
+    not_found: int
+    """Chat completions for an article with no recording (or no article block)."""
+    faults_injected: int
+    """Faults injected, all kinds together."""
+    faults: dict[str, int]
+    """Faults injected by kind, in ``FAULT_KINDS`` order, kinds never injected left out."""
+
+
 @dataclass
 class ServerStats:
-    """What the server has seen; read it after a run to count requests."""
+    """What the server has seen; read it after a run to count requests. Thread-safe."""
 
     requests: int = 0
     completions: int = 0
     by_article: dict[str, int] = field(default_factory=dict)
     injected_failures: int = 0
+    """Faults injected, all kinds together (the same as ``sum(faults.values())``)."""
     not_found: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    """Faults injected by kind."""
     in_flight: int = 0
     """Chat-completion requests being answered now."""
     max_in_flight: int = 0
@@ -49,6 +71,33 @@ class ServerStats:
             setattr(self, attribute, getattr(self, attribute) + 1)
             if article is not None:
                 self.by_article[article] = self.by_article.get(article, 0) + 1
+
+    def count_fault(self, kind: FaultKind) -> None:
+        """Add one injected fault of ``kind``."""
+        with self._lock:
+            self.injected_failures += 1
+            self.faults[kind] = self.faults.get(kind, 0) + 1
+
+    def summary(self) -> StatsSummary:
+        """A consistent snapshot as plain data: totals, and faults injected by kind."""
+        with self._lock:
+            return StatsSummary(
+                requests=self.requests,
+                completions=self.completions,
+                not_found=self.not_found,
+                faults_injected=self.injected_failures,
+                faults={kind: self.faults[kind] for kind in FAULT_KINDS if kind in self.faults},
+            )
+
+    def describe(self) -> str:
+        """One line: requests received, answers served and faults injected by kind."""
+        s = self.summary()
+        by_kind = ", ".join(f"{kind}: {n}" for kind, n in s["faults"].items())
+        return (
+            f"{s['requests']} request(s): {s['completions']} answered from recordings, "
+            f"{s['faults_injected']} fault(s) injected{f' ({by_kind})' if by_kind else ''}, "
+            f"{s['not_found']} without a recording"
+        )
 
 
 def _estimate_tokens(text: str) -> int:
@@ -86,42 +135,113 @@ def _tool_name(body: dict[str, Any]) -> str | None:
     return None
 
 
-def completion_body(record: Record, request: dict[str, Any], number: int) -> dict[str, Any]:
-    """The chat completion answering ``request`` with ``record``'s output."""
-    payload = json.dumps(record.output, ensure_ascii=False)
+def _assistant_message(payload: str, request: dict[str, Any], number: int) -> tuple[dict[str, Any], str]:
+    """``payload`` as the request asked for it: a tool call when it offered tools, else message content; and
+    the finish reason that goes with it."""
     tool = _tool_name(request)
     if tool is not None:
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {"id": f"call_{number}", "type": "function", "function": {"name": tool, "arguments": payload}}
-            ],
-        }
-        finish = "tool_calls"
-    else:
-        message = {"role": "assistant", "content": payload}
-        finish = "stop"
-    recorded = record.response.usage
-    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
-    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
+        call = {"id": f"call_{number}", "type": "function", "function": {"name": tool, "arguments": payload}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+    return {"role": "assistant", "content": payload}, "stop"
+
+
+def _chat_completion(
+    message: dict[str, Any], finish: str, model: str, number: int, prompt: int, completion: int, fingerprint: str
+) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-loopback-{number}",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": record.response.model or str(request.get("model", "loopback")),
-        "system_fingerprint": LOOPBACK_FINGERPRINT + record.origin,
+        "model": model,
+        "system_fingerprint": fingerprint,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        },
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
     }
+
+
+def completion_body(record: Record, request: dict[str, Any], number: int) -> dict[str, Any]:
+    """The chat completion answering ``request`` with ``record``'s output."""
+    payload = json.dumps(record.output, ensure_ascii=False)
+    message, finish = _assistant_message(payload, request, number)
+    recorded = record.response.usage
+    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
+    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
+    model = record.response.model or str(request.get("model", "loopback"))
+    return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
+
+
+# Fails the extraction schema in several ways at once: the required summary is missing, parties is a string
+# instead of a list, and the casualty claim lacks its kind, victims and evidence and gives "many" as a number.
+_INVALID_OUTPUT: dict[str, Any] = {
+    "parties": "Pakistan, Afghanistan",
+    "casualties": [{"figure_text": "many", "low": "many"}],
+}
+REFUSAL_TEXT = "I can't help with that."
+"""The ``refusal`` of a ``refusal`` fault."""
+
+
+def fault_body(kind: FaultKind, record: Record | None, request: dict[str, Any], number: int) -> bytes:
+    """The HTTP 200 body of a content fault (``malformed``, ``invalid``, ``length`` or ``refusal``) answering
+    ``request``; ``record`` is the article's recording when there is one."""
+    model = str(request.get("model") or "loopback")
+    prompt = _estimate_tokens(_prompt_text(request))
+    fingerprint = LOOPBACK_FINGERPRINT + "fault"
+    if kind == "refusal":
+        # What OpenAI returns when the model declines: no content, no tool call, the reason in `refusal`.
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT}
+        body = _chat_completion(message, "stop", model, number, prompt, _estimate_tokens(REFUSAL_TEXT), fingerprint)
+    elif kind == "length":
+        full = json.dumps(record.output if record else _INVALID_OUTPUT, ensure_ascii=False)
+        cut = full[: max(1, len(full) // 2)]
+        message, _ = _assistant_message(cut, request, number)
+        body = _chat_completion(message, "length", model, number, prompt, _estimate_tokens(cut), fingerprint)
+    elif kind in ("invalid", "malformed"):
+        payload = json.dumps(_INVALID_OUTPUT)
+        message, finish = _assistant_message(payload, request, number)
+        body = _chat_completion(message, finish, model, number, prompt, _estimate_tokens(payload), fingerprint)
+    else:
+        raise ValueError(f"{kind} is not a fault with a response body")
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    # Malformed: the completion cut off mid-way, as when a proxy truncates a response; never valid JSON.
+    return data[: len(data) // 2] if kind == "malformed" else data
+
+
+_STATUS_FAULTS: dict[str, tuple[HTTPStatus, str, str, str]] = {
+    "429": (
+        HTTPStatus.TOO_MANY_REQUESTS,
+        "Rate limit reached (injected fault); retry after the delay in Retry-After",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    "500": (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "The server had an error while processing your request (injected fault)",
+        "server_error",
+        "internal_error",
+    ),
+    "503": (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "The server is overloaded or not ready yet (injected fault)",
+        "server_error",
+        "unavailable",
+    ),
+}
 
 
 def _error(message: str, kind: str, code: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": code, "param": None}}
+
+
+_POLL = 0.1
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """True when the peer has closed the connection (it is readable, and reading gives nothing)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -133,7 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode("utf-8")
+        self._send_bytes(status, json.dumps(body).encode("utf-8"), headers)
+
+    def _send_bytes(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -175,6 +297,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: LoopbackServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gives up (a timeout, a dropped or slow answer) makes the handler's next read or write
+        # fail; that is expected here, so the default traceback on stderr is kept for --verbose only.
+        if self.owner.verbose:
+            super().handle_error(request, client_address)
+
 
 class LoopbackServer:
     """Serves ``recordings`` (by article id) on ``host:port``; port 0 picks a free one."""
@@ -187,15 +315,28 @@ class LoopbackServer:
         port: int = 0,
         latency: float = 0.0,
         fail_first: int = 0,
+        faults: FaultPlan | None = None,
         require_key: str | None = None,
         verbose: bool = False,
     ) -> None:
+        """``latency``: seconds added to every chat completion. ``faults``: which requests get a fault instead
+        of their answer. ``fail_first``: answer the first N chat completions with 503, before ``faults``'
+        own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``require_key``: answer 401 unless
+        this key is sent. ``verbose``: log each request line (never the headers) and handler errors."""
         self.recordings = recordings
         self.latency = latency
         self.fail_first = fail_first
+        leading: list[FaultKind | None] = ["503"] * fail_first
+        if faults is None:
+            faults = FaultPlan(schedule=leading, retry_after=0.0)
+        elif leading:
+            faults = faults.with_leading(leading)
+        self.faults = faults
         self.require_key = require_key
         self.verbose = verbose
         self.stats = ServerStats()
+        # Set on stop, so that held requests (latency, slow, timeout) end at once instead of pinning threads.
+        self._stopping = threading.Event()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.owner = self
         self._thread: threading.Thread | None = None
@@ -205,6 +346,14 @@ class LoopbackServer:
         """The base URL to give an OpenAI client (ends in ``/v1``)."""
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/v1"
+
+    def _lookup(self, request: dict[str, Any]) -> tuple[str | None, Record | None]:
+        """The article id the request asks about (None without an article block) and its recording."""
+        match = _ARTICLE_BLOCK.search(_message_text(request))
+        if match is None:
+            return None, None
+        wanted = article_id(normalise_text(match.group(1)))
+        return wanted, self.recordings.get(wanted)
 
     def answer(self, handler: _Handler, request: dict[str, Any]) -> None:
         """Answer one chat-completions request (called on the handler's thread)."""
@@ -221,28 +370,20 @@ class LoopbackServer:
 
     def _answer(self, handler: _Handler, request: dict[str, Any]) -> None:
         if self.latency:
-            time.sleep(self.latency)
-        with self.stats._lock:
-            fail = self.injected_failures_left() > 0
-            if fail:
-                self.stats.injected_failures += 1
-        if fail:
-            handler._send(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                _error("injected failure", "server_error", "unavailable"),
-                {"Retry-After": "0"},
-            )
-            return
-        match = _ARTICLE_BLOCK.search(_message_text(request))
-        if match is None:
+            self._stopping.wait(self.latency)
+        fault = self.faults.draw()
+        if fault is not None:
+            self.stats.count_fault(fault)
+            if self._inject(fault, handler, request):
+                return
+        wanted, record = self._lookup(request)
+        if wanted is None:
             self.stats.count("not_found")
             handler._send(
                 HTTPStatus.BAD_REQUEST,
                 _error("no <article_text> block in the messages", "invalid_request_error", "no_article"),
             )
             return
-        wanted = article_id(normalise_text(match.group(1)))
-        record = self.recordings.get(wanted)
         if record is None:
             self.stats.count("not_found")
             handler._send(
@@ -257,9 +398,39 @@ class LoopbackServer:
         self.stats.count("completions", wanted)
         handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions))
 
+    def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any]) -> bool:
+        """Act out ``fault``; True when the request is done with, False when it is still to be answered."""
+        if fault in _STATUS_FAULTS:
+            status, message, kind, code = _STATUS_FAULTS[fault]
+            headers = {"Retry-After": f"{self.faults.retry_after:g}"} if fault in ("429", "503") else None
+            handler._send(status, _error(message, kind, code), headers)
+        elif fault == "drop":
+            handler.close_connection = True
+        elif fault == "timeout":
+            self._hold(handler, self.faults.hang)
+            handler.close_connection = True
+        elif fault == "slow":
+            if self._hold(handler, self.faults.slow_delay):
+                return False
+            handler.close_connection = True
+        else:
+            _, record = self._lookup(request)
+            number = self.stats.requests
+            handler._send_bytes(HTTPStatus.OK, fault_body(fault, record, request, number))
+        return True
+
+    def _hold(self, handler: _Handler, seconds: float) -> bool:
+        """Wait ``seconds``; False if the client hung up or the server is stopping first. Ending early frees the
+        thread: a run with many timeouts would otherwise pile up threads held for the whole hang."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, _POLL)) or _hung_up(handler.connection):
+                return False
+        return True
+
     def injected_failures_left(self) -> int:
-        """How many of the first requests are still to fail."""
-        return self.fail_first - self.stats.injected_failures
+        """How many of the first requests are still to fail with ``fail_first``'s 503."""
+        return max(0, self.fail_first - self.faults.drawn)
 
     def start(self) -> LoopbackServer:
         """Serve on a background thread."""
@@ -273,6 +444,7 @@ class LoopbackServer:
 
     def stop(self) -> None:
         """Stop serving and free the port."""
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:

@@ -46,3 +46,10 @@ def test_bad_value_names_its_source(tmp_path: Path) -> None:
     config.write_text("model = [\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_settings(config_file=config, environ={})
+
+
+def test_max_article_chars_default_environment_and_floor() -> None:
+    assert load_settings(environ={}).max_article_chars == 100_000
+    assert load_settings(environ={"SUMMARIZER_MAX_ARTICLE_CHARS": "250000"}).max_article_chars == 250_000
+    with pytest.raises(ConfigError, match=r"environment: max_article_chars"):
+        load_settings(environ={"SUMMARIZER_MAX_ARTICLE_CHARS": "10"})
