@@ -64,9 +64,10 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 
 def is_transport_fault(exc: BaseException) -> bool:
-    """True for faults worth retrying as they are: network errors, timeouts, 408/409/429 and 5xx."""
+    """True for faults worth retrying as they are: network errors, timeouts, 408/409/429, 5xx, and a response
+    body that is not JSON at all (cut off on the way, not a model's mistake to re-ask about)."""
     cause = _root_cause(exc)
-    if isinstance(cause, openai.APIConnectionError):  # includes APITimeoutError
+    if isinstance(cause, openai.APIConnectionError | json.JSONDecodeError):  # includes APITimeoutError
         return True
     return isinstance(cause, openai.APIStatusError) and cause.status_code in _RETRY_STATUS
 
@@ -341,6 +342,9 @@ class Extractor:
             error, message = TransportError, f"gave up after {attempts} attempt(s): {_first_line(cause)}"
         elif isinstance(cause, openai.APIStatusError):
             message = f"{where} answered {cause.status_code}: {_first_line(cause)}"
+        elif isinstance(cause, AssertionError) and "Unable to generate a response" in str(cause):
+            # instructor's way of reporting a refusal in tool mode: the model answered in words, not a call.
+            error, message = InvalidResponseError, f"the model refused: {_first_line(cause)}"
         elif isinstance(cause, IncompleteOutputException):
             error, message = InvalidResponseError, "the answer was cut off (finish_reason length); raise max_tokens"
         elif isinstance(exc, InstructorRetryException):

@@ -295,6 +295,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default listen backlog of 5 drops connections when a client opens dozens at once, which a client
+    # sees as connect timeouts that never reach the server.
+    request_queue_size = 256
     owner: LoopbackServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

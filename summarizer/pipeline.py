@@ -242,8 +242,8 @@ async def aextract_paths(
 
     With ``replay``, misses are answered by a loopback server serving that recordings folder. ``on_total``
     hears how many articles were read before any is extracted; ``progress`` sees each result as it comes."""
-    loaded = load_articles(paths)
-    run = RunResult(input_errors=loaded.errors, settings=settings)
+    loaded = load_articles(paths, max_chars=settings.max_article_chars)
+    run = RunResult(input_errors=loaded.errors, notices=list(loaded.warnings), settings=settings)
     if on_total is not None:
         on_total(len(loaded.articles))
     if not loaded.articles:
