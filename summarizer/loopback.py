@@ -266,6 +266,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         owner = self.server.owner
+        if self.path.rstrip("/").endswith("/_stats"):
+            # The server's own counts, for benchmarks and fault reports run against `summarizer serve`; not
+            # counted as a request itself.
+            self._send(HTTPStatus.OK, dict(owner.stats.summary()))
+            return
         owner.stats.count("requests")
         if self.path.rstrip("/").endswith("/models"):
             models = sorted({r.request.model for r in owner.recordings.values()} | {"loopback"})

@@ -451,3 +451,21 @@ def test_serve_bad_fault_option_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["serve", "--recordings", str(RECORDINGS), "--fault", "429=2"])
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: fault options: fault rate for 429 is 2.0")
+
+
+def test_stats_route_reports_counts_without_counting_itself(recordings: dict[str, Record]) -> None:
+    import urllib.request
+
+    plan = FaultPlan(schedule=["503"])
+    with LoopbackServer(recordings, faults=plan) as server:
+        client = openai.OpenAI(base_url=server.url, api_key=FAKE_KEY, max_retries=0)
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "<article_text>x</article_text>"}]
+            )
+        with urllib.request.urlopen(f"{server.url}/_stats", timeout=5) as response:
+            first = json.load(response)
+        with urllib.request.urlopen(f"{server.url}/_stats", timeout=5) as response:
+            second = json.load(response)
+    assert first["requests"] == 1 and first["faults"] == {"503": 1}
+    assert second == first, "reading the counts is not a request"

@@ -1,0 +1,176 @@
+"""Speed benchmark: concurrent extraction against the loopback endpoint with injected latency, the same work
+through a plain sequential instructor loop, a warm re-run from the cache, and merge + render at scale.
+
+    .venv/bin/python benchmarks/bench.py                  # the full run (about three minutes)
+    .venv/bin/python benchmarks/bench.py --quick          # smaller numbers, for a smoke test
+
+Every figure is measured in the same run, so ratios compare like with like on a noisy machine. The endpoint
+runs in its own process (as a real one would), so its work does not compete with the client for the GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from summarizer.config import Settings  # noqa: E402
+from summarizer.ingest import Article  # noqa: E402
+from summarizer.merge import merge, number_sources  # noqa: E402
+from summarizer.pipeline import Pipeline  # noqa: E402
+from summarizer.records import Record  # noqa: E402
+from summarizer.render import render  # noqa: E402
+from summarizer.synthetic import example_variants, write_variants  # noqa: E402
+
+ARTICLES = ROOT / "fixtures" / "articles"
+RECORDINGS = ROOT / "fixtures" / "recordings"
+KEY = "benchmark-key"
+
+
+@contextmanager
+def endpoint(recordings_dir: Path, latency: float) -> Iterator[str]:
+    """`summarizer serve` in a child process; yields its base URL."""
+    command = [sys.executable, "-m", "summarizer", "serve", "--recordings", str(recordings_dir), "--port", "0",
+               "--latency", str(latency)]  # fmt: skip
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert proc.stderr is not None
+        banner = proc.stderr.readline()
+        url = banner.split(" at ", 1)[1].split()[0]
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def requests_seen(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_stats", timeout=10) as response:  # noqa: S310 (our own http URL)
+        return int(json.load(response)["requests"])
+
+
+def pipeline_run(settings: Settings, articles: list[Article]) -> tuple[float, int]:
+    """Wall seconds of a pipeline run, and how many articles came back with a record."""
+    start = time.perf_counter()
+    with Pipeline(settings) as pipeline:
+        results = pipeline.run(articles)
+    return time.perf_counter() - start, sum(1 for r in results if r.record is not None)
+
+
+def sequential_loop(url: str, articles: list[Article]) -> float:
+    """What a user writes first: one instructor call after another."""
+    import instructor
+    import openai
+
+    from summarizer.prompts import load_prompts
+    from summarizer.schema import ArticleExtraction
+
+    prompts = load_prompts()
+    client = instructor.from_openai(openai.OpenAI(base_url=url, api_key=KEY))
+    start = time.perf_counter()
+    for article in articles:
+        user = prompts.render_user(title=article.title, text=article.text,
+                                   published=article.published.isoformat() if article.published else None,
+                                   outlet=article.outlet)  # fmt: skip
+        client.chat.completions.create(
+            model="gpt-4o-mini",
+            response_model=ArticleExtraction,
+            messages=[{"role": "system", "content": prompts.system}, {"role": "user", "content": user}],
+        )
+    return time.perf_counter() - start
+
+
+def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:
+    start = time.perf_counter()
+    briefing = merge(number_sources(pairs), generated=datetime(2026, 1, 1, tzinfo=UTC))
+    render(briefing, "md")
+    render(briefing, "json")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--scales", default="500,5000,50000", help="Record counts for merge + render.")
+    parser.add_argument("--quick", action="store_true", help="100 articles and scales 500,5000.")
+    parser.add_argument("--no-sequential", action="store_true", help="Skip the sequential loop (slow: N x L).")
+    args = parser.parse_args()
+    if args.quick:
+        args.articles, args.scales = 100, "500,5000"
+    n, latency, concurrency = args.articles, args.latency, args.concurrency
+    rows: list[tuple[str, str]] = []
+
+    started = time.perf_counter()
+    import openai
+
+    import summarizer.extract  # noqa: F401  (openai and instructor: a one-off start-up cost, reported apart)
+
+    openai.OpenAI(api_key=KEY).chat  # noqa: B018  (openai loads its resource classes on first use)
+
+    rows.append(
+        ("start-up: importing openai + instructor (once per process)", f"{time.perf_counter() - started:.2f} s")
+    )
+    articles, served = example_variants(n, ARTICLES, RECORDINGS)
+    with tempfile.TemporaryDirectory(prefix="summarizer-bench-") as tmp:
+        _, recordings_dir = write_variants(articles, served, Path(tmp))
+        with endpoint(recordings_dir, latency) as url:
+            settings = Settings(base_url=url, api_key=KEY, cache_dir=Path(tmp) / "cache", concurrency=concurrency)
+            cold, done = pipeline_run(settings, articles)
+            ideal = math.ceil(n / concurrency) * latency
+            rows += [
+                (
+                    f"cold run: {n} articles, latency {latency * 1000:.0f} ms, concurrency {concurrency}",
+                    f"{cold:.2f} s",
+                ),
+                ("ideal ceil(N/C) x L", f"{ideal:.2f} s"),
+                ("cold / ideal (target <= 1.25)", f"{cold / ideal:.3f}"),
+                ("articles extracted", f"{done}/{n}"),
+            ]
+            before = requests_seen(url)
+            warm, _ = pipeline_run(settings, articles)
+            rows += [
+                ("warm re-run from the cache", f"{warm * 1000:.1f} ms"),
+                ("warm speed-up over cold (target >= 50)", f"{cold / warm:.0f}x"),
+                ("requests reaching the endpoint on the warm run (must be 0)", str(requests_seen(url) - before)),
+            ]
+            sequential = math.nan if args.no_sequential else sequential_loop(url, articles)
+            rows += [
+                ("plain sequential instructor loop, same articles", f"{sequential:.2f} s"),
+                ("speed-up over the sequential loop (target >= 20)", f"{sequential / cold:.1f}x"),
+            ]
+
+    scales = [int(s) for s in args.scales.split(",")]
+    timings: dict[int, float] = {}
+    for size in scales:
+        variants, by_id = example_variants(size, ARTICLES, RECORDINGS)
+        timings[size] = merge_and_render([(a, by_id[a.id]) for a in variants])
+        del variants, by_id
+        rows.append((f"merge + render (md, json) of {size:,} records", f"{timings[size]:.2f} s"))
+    for small, large in itertools.pairwise(scales):
+        growth = timings[large] / timings[small]
+        nlogn = (large * math.log(large)) / (small * math.log(small))
+        rows.append((f"growth {small:,} -> {large:,} (n log n allows {nlogn:.1f}x)", f"{growth:.1f}x"))
+    rows.append(("peak memory (max RSS)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"))
+
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
