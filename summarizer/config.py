@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, first_problem
 
 Mode = Literal["tools", "json", "json_schema", "md_json"]
 
@@ -98,9 +98,7 @@ def _validated(values: dict[str, Any], source: str) -> Settings:
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"{source}: {where}: {first['msg']}; fix the value or remove it") from None
+        raise ConfigError(f"{source}: {first_problem(exc, 'settings')}; fix the value or remove it") from None
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

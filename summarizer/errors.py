@@ -14,6 +14,11 @@ SummarizerError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class SummarizerError(Exception):
     """Base of every error the package raises on purpose."""
@@ -62,3 +67,11 @@ class TransportError(ExtractionError):
 
 class InvalidResponseError(ExtractionError):
     """The endpoint's answers kept failing the schema after the re-asks."""
+
+
+def first_problem(exc: ValidationError, top: str) -> str:
+    """``where: what`` of a validation error's first problem, ``where`` a dotted path (``top`` when the
+    problem is the whole value), so that every message about a malformed file or answer reads the same."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or top
+    return f"{where}: {first['msg']}"

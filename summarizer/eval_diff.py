@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from .errors import UserError
+from .errors import UserError, first_problem
 from .eval_models import EVAL_FORMAT, FIELDS, ArticleEval, EvalReport, FieldResult, ReportModel, Score
 
 EXIT_REGRESSION = 4
@@ -70,9 +70,7 @@ def load_report(path: Path) -> EvalReport:
     try:
         return EvalReport.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise UserError(f"{path}: not a {EVAL_FORMAT} report ({where}: {first['msg']}); {fix}") from None
+        raise UserError(f"{path}: not a {EVAL_FORMAT} report ({first_problem(exc, '(top level)')}); {fix}") from None
 
 
 def write_report(report: EvalReport, path: Path) -> None:

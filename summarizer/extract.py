@@ -35,7 +35,7 @@ from tenacity import (
 )
 
 from .config import Settings
-from .errors import ConfigError, ExtractionError, InvalidResponseError, TransportError
+from .errors import ConfigError, ExtractionError, InvalidResponseError, TransportError, first_problem
 from .ingest import Article
 from .prompts import PromptSet
 from .ratelimit import RateLimiter, Slot
@@ -167,11 +167,9 @@ def _origin(completion: ChatCompletion) -> Origin:
 def _describe(exc: BaseException) -> str:
     """One line: the first validation error with its location, or the exception's first line."""
     if isinstance(exc, ValidationError):
-        errors = exc.errors()
-        first = errors[0]
-        where = ".".join(str(p) for p in first["loc"]) or "answer"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"{where}: {first['msg']}{more}"
+        count = exc.error_count()
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        return f"{first_problem(exc, 'answer')}{more}"
     return _first_line(exc)
 
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError
+from .errors import InputError, first_problem
 from .schema import CasualtyClaim, Demand, Event, Mediator, Party
 
 GOLD_FORMAT: Literal["summarizer.gold/1"] = "summarizer.gold/1"
@@ -108,11 +108,9 @@ def load_gold(path: Path) -> GoldFile:
     try:
         annotation = GoldAnnotation.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise InputError(
             str(path),
-            f"not a {GOLD_FORMAT} file ({where}: {first['msg']})",
+            f"not a {GOLD_FORMAT} file ({first_problem(exc, '(top level)')})",
             "fix that field as schemas/gold.json describes",
         ) from None
     return GoldFile(path, annotation)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import RecordingError
+from .errors import RecordingError, first_problem
 from .hashing import canonical_json, digest
 from .schema import SCHEMA_VERSION, ArticleExtraction
 
@@ -98,10 +98,8 @@ class Record(_Frozen):
         try:
             return cls.model_validate_json(text)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
             raise RecordingError(
-                f"{where}: not a {RECORD_FORMAT} record ({loc}: {first['msg']}); re-record it or fix the field"
+                f"{where}: not a {RECORD_FORMAT} record ({first_problem(exc, '')}); re-record it or fix the field"
             ) from None
 
 
