@@ -8,6 +8,7 @@ its length so that it can be judged before anything is sent.
 from __future__ import annotations
 
 import json
+import statistics
 import tomllib
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -19,10 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError
 from .ingest import Article
 from .prompts import PromptSet
-from .records import Record, Usage
+from .records import CHARS_PER_TOKEN, Record, Usage
 from .schema import ArticleExtraction
 
-_CHARS_PER_TOKEN = 4
 _MIN_POINTS_FOR_FIT = 3
 
 
@@ -171,22 +171,16 @@ def fixed_prompt_estimate(prompts: PromptSet) -> int:
     article and the schema, at four characters a token."""
     template = prompts.render_user(title="", text="", published=None, outlet=None)
     schema = json.dumps(ArticleExtraction.model_json_schema(), separators=(",", ":"))
-    return (len(prompts.system) + len(template) + len(schema)) // _CHARS_PER_TOKEN
+    return (len(prompts.system) + len(template) + len(schema)) // CHARS_PER_TOKEN
 
 
 def fitted_overhead(points: Sequence[tuple[int, int]]) -> float | None:
     """The intercept of a least-squares line through ``(article characters, prompt tokens)``: the tokens a
     request costs before any article text. None with fewer than three points or no spread in length."""
-    if len(points) < _MIN_POINTS_FOR_FIT:
+    if len(points) < _MIN_POINTS_FOR_FIT or len({x for x, _ in points}) < 2:
         return None
-    n = len(points)
-    mean_x = sum(x for x, _ in points) / n
-    mean_y = sum(y for _, y in points) / n
-    spread = sum((x - mean_x) ** 2 for x, _ in points)
-    if spread == 0:
-        return None
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
-    return round(mean_y - slope * mean_x, 1)
+    fit = statistics.linear_regression([x for x, _ in points], [y for _, y in points])
+    return round(fit.intercept, 1)
 
 
 def records_cost(pairs: Sequence[tuple[Article, Record]], prices: PriceTable, prompts: PromptSet) -> CostReport:

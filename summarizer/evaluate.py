@@ -73,8 +73,8 @@ def cost_of(records: Sequence[Record], prices: PriceTable | None = None) -> Cost
                          prices or PriceTable.load())  # fmt: skip
     return Cost(
         cost_usd=priced.usd if with_usage else None,
-        prompt_tokens=sum(r.response.usage.prompt_tokens for r in with_usage if r.response.usage),
-        completion_tokens=sum(r.response.usage.completion_tokens for r in with_usage if r.response.usage),
+        prompt_tokens=priced.prompt_tokens,
+        completion_tokens=priced.completion_tokens,
         records=len(records),
         without_usage=len(records) - len(with_usage),
         estimated=sum(1 for r in with_usage if r.origin == "authored"),

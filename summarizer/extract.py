@@ -39,7 +39,16 @@ from .errors import ConfigError, ExtractionError, InvalidResponseError, Transpor
 from .ingest import Article
 from .prompts import PromptSet
 from .ratelimit import RateLimiter, Slot
-from .records import LOOPBACK_FINGERPRINT, Origin, Record, RequestInfo, ResponseInfo, Usage, schema_hash
+from .records import (
+    CHARS_PER_TOKEN,
+    LOOPBACK_FINGERPRINT,
+    Origin,
+    Record,
+    RequestInfo,
+    ResponseInfo,
+    Usage,
+    schema_hash,
+)
 from .schema import ArticleExtraction
 
 # instructor logs every failed attempt at ERROR level; with no handler configured Python would print those
@@ -178,7 +187,6 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-_CHARS_PER_TOKEN = 4
 _FIRST_COMPLETION_GUESS = 1000
 
 
@@ -193,13 +201,7 @@ class _Tally:
 
     def usage(self) -> Usage | None:
         """Tokens summed over every answer; None when no answer came back."""
-        if not self.answered:
-            return None
-        return Usage(
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            total_tokens=self.prompt_tokens + self.completion_tokens,
-        )
+        return Usage.of(self.prompt_tokens, self.completion_tokens) if self.answered else None
 
 
 # instructor's hooks and the HTTP client's event hooks belong to the shared client, but run on the task
@@ -270,7 +272,7 @@ class Extractor:
         return _FIRST_COMPLETION_GUESS
 
     async def _before_request(self, request: httpx2.Request) -> None:
-        estimate = len(request.content) // _CHARS_PER_TOKEN + self._completion_guess()
+        estimate = len(request.content) // CHARS_PER_TOKEN + self._completion_guess()
         _current_slot.set(await self.limiter.acquire(estimate))
 
     def messages(self, article: Article) -> list[ChatCompletionMessageParam]:

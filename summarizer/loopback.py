@@ -25,7 +25,7 @@ from typing import Any, TypedDict
 
 from .faults import FAULT_KINDS, FaultKind, FaultPlan
 from .ingest import article_id, normalise_text
-from .records import LOOPBACK_FINGERPRINT, Record
+from .records import CHARS_PER_TOKEN, LOOPBACK_FINGERPRINT, Record
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
 
@@ -102,7 +102,7 @@ class ServerStats:
 
 def _estimate_tokens(text: str) -> int:
     # Authored recordings carry no usage; a rough four-characters-a-token estimate keeps the field present.
-    return max(1, math.ceil(len(text) / 4))
+    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
 
 
 def _message_text(body: dict[str, Any]) -> str:

@@ -153,11 +153,7 @@ class Pipeline:
         try:
             record = await extractor.extract(article, key)
         except ExtractionError as exc:
-            spent = Usage(
-                prompt_tokens=exc.prompt_tokens,
-                completion_tokens=exc.completion_tokens,
-                total_tokens=exc.prompt_tokens + exc.completion_tokens,
-            )
+            spent = Usage.of(exc.prompt_tokens, exc.completion_tokens)
             return ArticleResult(article, "failed", error=str(exc), spent=spent, attempts=exc.attempts)
         self._cache.put(record)
         return ArticleResult(article, "fetched", record, spent=record.response.usage, attempts=record.response.attempts)
@@ -176,9 +172,10 @@ class Pipeline:
                 misses.append((len(results), article, key))
                 results.append(None)
                 continue
-            results.append(ArticleResult(article, "cached", hit))
+            result = ArticleResult(article, "cached", hit)
+            results.append(result)
             if progress is not None:
-                progress(results[-1])  # type: ignore[arg-type]
+                progress(result)
         if misses:
             # Imported on the first miss: a run served from the cache never loads openai or needs a key.
             from .extract import Extractor

@@ -21,6 +21,8 @@ RECORD_FORMAT = "summarizer.record/1"
 LOOPBACK_FINGERPRINT = "summarizer-loopback:"
 """``system_fingerprint`` prefix of answers served by ``summarizer serve``, followed by the recording's origin."""
 Origin = Literal["recorded", "authored"]
+CHARS_PER_TOKEN = 4
+"""The rough size of a token, for the few estimates made before an endpoint has counted (never for cost)."""
 
 
 @cache
@@ -40,6 +42,15 @@ class Usage(_Frozen):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+
+    @classmethod
+    def of(cls, prompt_tokens: int, completion_tokens: int) -> Usage:
+        """Usage with its total filled in."""
+        return cls(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        )
 
 
 class RequestInfo(_Frozen):
