@@ -31,6 +31,9 @@ class Citation(_Model):
     """The number of the source in ``Briefing.sources`` (1-based), shown as [n]."""
     quote: str
     """The evidence quote from that source."""
+    found: bool = True
+    """False when the quote is not in the source's text, even with quotes, dashes and spacing made plain: the
+    model may have paraphrased or invented it. Shown as ``[n?]``."""
 
 
 class Cited(_Model):
@@ -44,6 +47,12 @@ class Cited(_Model):
     def source_numbers(self) -> list[int]:
         """The distinct source numbers, ascending."""
         return sorted({c.source for c in self.citations})
+
+    @property
+    def unfound_sources(self) -> set[int]:
+        """The sources whose every quote for this fact was not found in their text."""
+        found = {c.source for c in self.citations if c.found}
+        return {c.source for c in self.citations} - found
 
 
 class Source(_Model):

@@ -3,11 +3,12 @@ what happened (0 all done, 1 partial, 2 usage or settings error, 3 nothing extra
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
@@ -52,6 +53,9 @@ ReplayOpt = Annotated[
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no progress bar.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log every request, retry and re-ask on stderr (no progress bar).")
+]
 ConcurrencyOpt = Annotated[
     int | None, typer.Option("--concurrency", "-c", help="Requests in flight at once [default: 8].", min=1, max=256)
 ]
@@ -100,12 +104,30 @@ def _report(run: RunResult, quiet: bool) -> None:
             err.print(f"spent: {run.spent().describe()}", markup=False)
 
 
-def _extract(paths: list[Path], replay: Path | None, quiet: bool, config: Path | None, **flags: Any) -> RunResult:
+@contextlib.contextmanager
+def _logging(verbose: bool, settings: Settings) -> Iterator[None]:
+    """With ``verbose``, the run's log on stderr, the API key masked in every line."""
+    if not verbose:
+        yield
+        return
+    from .logs import disable_verbose, enable_verbose
+
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    handler = enable_verbose([key], stream=sys.stderr)
+    try:
+        yield
+    finally:
+        disable_verbose(handler)
+
+
+def _extract(
+    paths: list[Path], replay: Path | None, quiet: bool, verbose: bool, config: Path | None, **flags: Any
+) -> RunResult:
     from .pipeline import extract_paths
     from .progress import RunDisplay
 
     settings = _settings(config, **flags)
-    with RunDisplay(err, quiet=quiet) as display:
+    with _logging(verbose, settings), RunDisplay(err, quiet=quiet or verbose) as display:
         run = extract_paths(paths, settings, replay=replay, progress=display, on_total=display.start)
     _report(run, quiet)
     return run
@@ -156,13 +178,14 @@ def brief(
     timeout: TimeoutOpt = None,
     prices: PricesOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Extract every article (cache first) and merge them into one cited briefing."""
     from .pipeline import brief as make_briefing
     from .render import render
 
     run = _extract(
-        paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
+        paths, replay, quiet, verbose, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
         concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout, prices_file=prices,
     )  # fmt: skip
     if not run.records:
@@ -195,10 +218,11 @@ def extract(
     timeout: TimeoutOpt = None,
     prices: PricesOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Extract each article into its structured record (cache first)."""
     run = _extract(
-        paths, replay, quiet, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
+        paths, replay, quiet, verbose, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
         concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout, prices_file=prices,
     )  # fmt: skip
     if fmt == "table":
@@ -240,6 +264,7 @@ def record(
     timeout: TimeoutOpt = None,
     prices: PricesOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Ask the endpoint afresh for each article and store each answer as a readable recording file."""
     from .progress import RunDisplay
@@ -249,7 +274,7 @@ def record(
         config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
         concurrency=concurrency, rpm=rpm, tpm=tpm, timeout=timeout, prices_file=prices,
     )  # fmt: skip
-    with RunDisplay(err, quiet=quiet, label="recording") as display:
+    with _logging(verbose, settings), RunDisplay(err, quiet=quiet or verbose, label="recording") as display:
         run = record_paths(paths, settings, to, progress=display, on_total=display.start)
     _report(run, quiet)
     raise typer.Exit(run.exit_code)

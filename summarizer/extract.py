@@ -37,6 +37,7 @@ from tenacity import (
 from .config import Settings
 from .errors import ConfigError, ExtractionError, InvalidResponseError, TransportError, first_problem
 from .ingest import Article
+from .logs import redact
 from .prompts import PromptSet
 from .ratelimit import RateLimiter, Slot
 from .records import (
@@ -54,6 +55,7 @@ from .schema import ArticleExtraction
 # instructor logs every failed attempt at ERROR level; with no handler configured Python would print those
 # multi-line messages to stderr. The outcome is reported once, by the caller, instead.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
+_log = logging.getLogger(__name__)
 
 
 _MODES: dict[str, instructor.Mode] = {
@@ -194,6 +196,7 @@ _FIRST_COMPLETION_GUESS = 1000
 class _Tally:
     """One article's requests and tokens, every attempt counted (transport retries and re-asks)."""
 
+    article_id: str
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -253,6 +256,7 @@ class Extractor:
         self._client = instructor.from_openai(self._openai, mode=_MODES[settings.mode])
         self._client.on("completion:kwargs", self._on_request)
         self._client.on("completion:response", self._on_response)
+        self._client.on("parse:error", self._on_parse_error)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
@@ -304,6 +308,36 @@ class Extractor:
         tally = _current_tally.get()
         if tally is not None:
             tally.attempts += 1
+            _log.debug("%s: request %d", tally.article_id, tally.attempts)
+
+    def _on_parse_error(self, error: Exception, *_: Any, **metadata: Any) -> None:
+        tally = _current_tally.get()
+        if tally is None:
+            return
+        last = metadata.get("is_last_attempt", False)
+        _log.info(
+            "%s: the answer failed the schema (%s); %s",
+            tally.article_id,
+            _describe(error),
+            "no re-asks left" if last else "re-asking with the errors",
+        )
+
+    def _on_retry(self, state: RetryCallState) -> None:
+        tally = _current_tally.get()
+        exc = state.outcome.exception() if state.outcome else None
+        if tally is None or exc is None:
+            return
+        wait = state.upcoming_sleep
+        _log.info(
+            "%s: transport fault (%s); retrying in %.1f s",
+            tally.article_id,
+            self._redacted(_first_line(_root_cause(exc))),
+            wait,
+        )
+
+    def _redacted(self, text: str) -> str:
+        key = self.settings.api_key
+        return redact(text, [key.get_secret_value()] if key is not None else [])
 
     def _on_response(self, completion: Any) -> None:
         usage = getattr(completion, "usage", None)
@@ -313,6 +347,13 @@ class Extractor:
         tally.answered += 1
         tally.prompt_tokens += usage.prompt_tokens or 0
         tally.completion_tokens += usage.completion_tokens or 0
+        _log.debug(
+            "%s: answer %s, %d prompt + %d completion tokens",
+            tally.article_id,
+            getattr(completion, "id", "?"),
+            usage.prompt_tokens or 0,
+            usage.completion_tokens or 0,
+        )
         self._completions_seen += 1
         self._completion_tokens_seen += usage.completion_tokens or 0
         slot = _current_slot.get()
@@ -323,7 +364,7 @@ class Extractor:
         """One article's record, stored under ``key``. Raises an ExtractionError subclass when none could be
         had (its ``usage`` says what the attempts cost), and ConfigError when the endpoint rejects the key or
         the model."""
-        tally = _Tally()
+        tally = _Tally(article.id)
         kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
         if self.settings.max_tokens is not None:
             kwargs["max_tokens"] = self.settings.max_tokens
@@ -331,6 +372,7 @@ class Extractor:
             retry=retry_if_exception(is_transport_fault),
             stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.retry_budget),
             wait=_Backoff(self._backoff_initial),
+            before_sleep=self._on_retry,
             reraise=True,
         )
         token = _current_tally.set(tally)
@@ -387,7 +429,7 @@ class Extractor:
         else:
             message = f"unexpected failure: {type(cause).__name__}: {_first_line(cause)}"
         return error(
-            message,
+            self._redacted(message),
             attempts=attempts,
             prompt_tokens=tally.prompt_tokens,
             completion_tokens=tally.completion_tokens,

@@ -25,6 +25,7 @@ from typing import Any, TypedDict
 
 from .faults import FAULT_KINDS, FaultKind, FaultPlan
 from .ingest import article_id, normalise_text
+from .prompts import unfence_text
 from .records import CHARS_PER_TOKEN, LOOPBACK_FINGERPRINT, Record
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
@@ -360,7 +361,7 @@ class LoopbackServer:
         match = _ARTICLE_BLOCK.search(_message_text(request))
         if match is None:
             return None, None
-        wanted = article_id(normalise_text(match.group(1)))
+        wanted = article_id(normalise_text(unfence_text(match.group(1))))
         return wanted, self.recordings.get(wanted)
 
     def answer(self, handler: _Handler, request: dict[str, Any]) -> None:

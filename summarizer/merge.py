@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
@@ -33,6 +33,7 @@ from .casualties import reconcile
 from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
+from .injection import directed_passages, rests_on
 from .quotes import article_key, quote_found
 from .records import Record
 from .schema import ArticleExtraction, MediatorRole, PartyKind
@@ -131,9 +132,10 @@ class _Merger:
     def cite(self, number: int, quote: str) -> Citation:
         article = self._articles[number]
         # Most quotes are exact; normalising the whole article is left for those that are not.
-        if quote not in article.text and not quote_found(quote, self._normalised(number)):
-            self.unverified += 1
-        return Citation(source=number, quote=quote)
+        if quote in article.text or quote_found(quote, self._normalised(number)):
+            return Citation(source=number, quote=quote)
+        self.unverified += 1
+        return Citation(source=number, quote=quote, found=False)
 
     def _normalised(self, number: int) -> str:
         if number not in self._texts:
@@ -266,6 +268,35 @@ class _Merger:
         return [entry.model_copy(update={"citations": cites}) for _, _, entry, cites in clusters.groups]
 
 
+_FACT_LISTS = ("parties", "mediators", "people", "demands", "casualties", "events", "outcomes")
+
+
+def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtraction], list[str]]:
+    """Leave out the facts whose evidence is text addressed to the model, with a notice per article that has
+    such text (whether or not a fact rests on it)."""
+    screened: list[SourcedExtraction] = []
+    notices: list[str] = []
+    for s in sourced:
+        passages = directed_passages(s.article.title, s.article.text)
+        if not passages:
+            screened.append(s)
+            continue
+        key = article_key(s.article.title, s.article.text)
+        kept: dict[str, list[object]] = {}
+        for name in _FACT_LISTS:
+            items = getattr(s.extraction, name)
+            kept[name] = [item for item in items if not rests_on(item.evidence, key, passages)]
+        dropped = sum(len(getattr(s.extraction, name)) - len(kept[name]) for name in _FACT_LISTS)
+        screened.append(replace(s, extraction=s.extraction.model_copy(update=kept)))
+        example = passages[0]
+        example = example if len(example) <= 80 else example[:79] + "…"
+        notices.append(
+            f"source {s.number} contains text addressed to the model (“{example}”); "
+            + (f"{dropped} fact(s) quoting it were left out" if dropped else "no fact rests on it")
+        )
+    return screened, notices
+
+
 def number_sources(pairs: Iterable[tuple[Article, Record]]) -> list[SourcedExtraction]:
     """Validate each record's output and number the articles by publication date, then location."""
     ordered = sorted(pairs, key=lambda pair: _sort_key(pair[0]))
@@ -284,14 +315,18 @@ def merge(
     title: str | None = None,
 ) -> Briefing:
     """The briefing for ``sourced``: entities resolved, facts merged, every fact cited."""
+    sourced, screened = _screen(sourced)
     merger = _Merger(sourced, aliases or AliasTable.load())
     merger.observe_names()
     parties, mediators, people = merger.parties(), merger.mediators(), merger.people()
     demands, (casualties, incidents) = merger.demands(), merger.casualties()
     timeline, outcomes = merger.timeline(), merger.outcomes()
-    notices: list[str] = []
+    notices = screened
     if merger.unverified:
-        notices.append(f"{merger.unverified} evidence quote(s) were not found word for word in their article")
+        notices.append(
+            f"{merger.unverified} evidence quote(s) were not found word for word in their article; "
+            "their citations are marked [n?]"
+        )
     notices.extend(f"date check, {problem}; the timeline keeps the record's date" for problem in merger.date_problems)
     for first, second in merger.resolver.refused:
         notices.append(f"kept {first!r} and {second!r} apart: the alias table declares them distinct actors")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -33,6 +34,8 @@ Outcome = Literal["cached", "fetched", "failed"]
 
 #: Exit codes, as documented in the README.
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +156,11 @@ class Pipeline:
         try:
             record = await extractor.extract(article, key)
         except ExtractionError as exc:
+            _log.info("%s (%s): failed: %s", article.id, article.source, exc)
             spent = Usage.of(exc.prompt_tokens, exc.completion_tokens)
             return ArticleResult(article, "failed", error=str(exc), spent=spent, attempts=exc.attempts)
         self._cache.put(record)
+        _log.debug("%s (%s): fetched in %d request(s), cached", article.id, article.source, record.response.attempts)
         return ArticleResult(article, "fetched", record, spent=record.response.usage, attempts=record.response.attempts)
 
     async def arun(self, articles: Iterable[Article], progress: Progress | None = None) -> list[ArticleResult]:
@@ -172,10 +177,24 @@ class Pipeline:
                 misses.append((len(results), article, key))
                 results.append(None)
                 continue
+            _log.debug("%s (%s): cache hit", article.id, article.source)
             result = ArticleResult(article, "cached", hit)
             results.append(result)
             if progress is not None:
                 progress(result)
+        s = self.settings
+        _log.info(
+            "%d article(s): %d from the cache, %d to fetch from %s (model %s, mode %s, concurrency %d%s%s)",
+            len(results),
+            len(results) - len(misses),
+            len(misses),
+            s.base_url or "the OpenAI API",
+            s.model,
+            s.mode,
+            s.concurrency,
+            f", rpm {s.rpm}" if s.rpm else "",
+            f", tpm {s.tpm}" if s.tpm else "",
+        )
         if misses:
             # Imported on the first miss: a run served from the cache never loads openai or needs a key.
             from .extract import Extractor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,21 @@ from .hashing import digest
 SYSTEM_FILE = "extract_system.md"
 USER_FILE = "extract_user.md"
 UNKNOWN = "unknown"
+# The user template fences the article in <article_text> tags; an article that writes the tags itself could
+# close the fence early and put its own words outside it. Such tags are written with a zero-width joiner after
+# "<", which a model reads the same but which no longer matches the fence.
+_FENCE_TAG = re.compile(r"<(/?article_text\b)", re.IGNORECASE)
+_ESCAPED_TAG = re.compile("<\u200d(/?article_text\\b)", re.IGNORECASE)
+
+
+def fence_text(text: str) -> str:
+    """``text`` with any ``<article_text>`` or ``</article_text>`` tag in it defused."""
+    return _FENCE_TAG.sub("<\u200d\\1", text)
+
+
+def unfence_text(text: str) -> str:
+    """The inverse of :func:`fence_text`: the article text as it was."""
+    return _ESCAPED_TAG.sub("<\\1", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +45,10 @@ class PromptSet:
         return digest("p1-", self.system, self.user_template)
 
     def render_user(self, *, title: str, text: str, published: str | None, outlet: str | None) -> str:
-        """The user message for one article. Article text is substituted, never interpreted."""
+        """The user message for one article. Article text is substituted, never interpreted, and cannot close
+        the article block early."""
         return Template(self.user_template).safe_substitute(
-            title=title or UNKNOWN, text=text, published=published or UNKNOWN, outlet=outlet or UNKNOWN
+            title=title or UNKNOWN, text=fence_text(text), published=published or UNKNOWN, outlet=outlet or UNKNOWN
         )
 
 

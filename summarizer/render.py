@@ -39,7 +39,8 @@ def intro(briefing: Briefing) -> str:
 
 def cites(fact: Cited) -> str:
     """The fact's sources as ``[1][3]``, after a *new* mark in a daily briefing when no earlier report has it."""
-    numbers = "".join(f"[{n}]" for n in fact.source_numbers)
+    unfound = fact.unfound_sources
+    numbers = "".join(f"[{n}?]" if n in unfound else f"[{n}]" for n in fact.source_numbers)
     return f"*new* {numbers}" if fact.new else numbers
 
 

@@ -23,12 +23,15 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
-def citation_links(fact: Cited) -> list[tuple[int, str]]:
-    """One ``(source number, quotes)`` pair per distinct source, ascending; a source's quotes one a line."""
+def citation_links(fact: Cited) -> list[tuple[str, int, str]]:
+    """One ``(label, source number, quotes)`` triple per distinct source, ascending; a source's quotes one a
+    line, each not found in its article so marked. The label is ``[n?]`` when none of them was found."""
     quotes: dict[int, list[str]] = {}
     for citation in fact.citations:
-        quotes.setdefault(citation.source, []).append(f"“{plain(citation.quote)}”")
-    return [(n, "\n".join(dict.fromkeys(quotes[n]))) for n in sorted(quotes)]
+        mark = "" if citation.found else " (not found in the article)"
+        quotes.setdefault(citation.source, []).append(f"“{plain(citation.quote)}”{mark}")
+    unfound = fact.unfound_sources
+    return [(f"[{n}?]" if n in unfound else f"[{n}]", n, "\n".join(dict.fromkeys(quotes[n]))) for n in sorted(quotes)]
 
 
 def also_written(names: Iterable[str], shown: str) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from summarizer.cli import app
+from summarizer.faults import FaultPlan
 from summarizer.loopback import LoopbackServer
 from summarizer.records import Record, read_recordings
 
@@ -124,6 +125,49 @@ def test_api_key_never_leaves_the_process(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+def test_verbose_log_shows_requests_retries_and_reasks_and_masks_the_key(
+    recordings: dict[str, Record], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    plan = FaultPlan(schedule=["503", "invalid", "429"], retry_after=0.01)
+    with LoopbackServer(recordings, faults=plan) as faulty:
+        result = runner.invoke(app, ["brief", str(ARTICLES), "--base-url", faulty.url, "--verbose", "-c", "1"])
+    assert result.exit_code == 0, result.output
+    log = result.stderr
+    assert log.count("HTTP Request: POST") == 8  # 5 answers and 3 faults
+    assert log.count("retrying in") == 2 and "503" in log and "429" in log
+    assert "failed the schema" in log and "re-asking with the errors" in log
+    assert log.count("fetched in") == 5 and "5 to fetch" in log
+    assert FAKE_KEY not in result.output
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+def test_verbose_log_masks_a_key_an_error_message_carries() -> None:
+    import io
+    import logging
+
+    from summarizer.logs import MASK, disable_verbose, enable_verbose
+
+    stream = io.StringIO()
+    handler = enable_verbose([FAKE_KEY, "x"], stream=stream)
+    try:
+        log = logging.getLogger("summarizer.extract")
+        log.info("endpoint said: Incorrect API key provided: %s", FAKE_KEY)
+        try:
+            raise RuntimeError(f"header Authorization: Bearer {FAKE_KEY}")
+        except RuntimeError:
+            logging.getLogger("httpx2").exception("request failed")
+    finally:
+        disable_verbose(handler)
+    text = stream.getvalue()
+    assert FAKE_KEY not in text and text.count(MASK) == 2
+    assert "Incorrect API key provided" in text and "RuntimeError" in text
+    # A placeholder key of a letter or two is not masked: it would garble every line.
+    assert "request failed" in text
 
 
 def test_schema_check_passes_on_the_repository() -> None:

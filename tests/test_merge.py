@@ -11,6 +11,7 @@ from summarizer.briefing import Briefing
 from summarizer.entities import AliasTable, EntityResolver, name_key
 from summarizer.merge import SourcedExtraction, merge
 from summarizer.records import Record, RequestInfo, ResponseInfo
+from summarizer.render import render
 from summarizer.schema import ArticleExtraction
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -131,9 +132,18 @@ def test_vague_figures_stay_words() -> None:
     assert entry.figure_text == "dozens" and entry.low is None and entry.best is None and entry.high is None
 
 
-def test_quotes_missing_from_the_article_are_counted() -> None:
-    one = source(1, "Pakistan attended.", parties=[party("Pakistan", evidence="Pakistan boycotted the talks")])
-    assert "1 evidence quote(s) were not found word for word in their article" in brief(one).notices
+def test_quotes_missing_from_the_article_are_flagged_and_counted() -> None:
+    one = source(1, "Pakistan attended. Qatar\u2019s envoy \u2014 the host \u2014 spoke.", parties=[
+        party("Pakistan", evidence="Pakistan boycotted the talks"),
+        party("Qatar", evidence="Qatar's envoy - the host -  spoke")])  # fmt: skip
+    briefing = brief(one)
+    assert any(n.startswith("1 evidence quote(s) were not found word for word") for n in briefing.notices)
+    found = {p.name: [c.found for c in p.citations] for p in briefing.parties}
+    assert found == {"Pakistan": [False], "Qatar": [True]}  # typography differs, the words do not
+    markdown = render(briefing, "md")
+    assert "**Pakistan** (state): side [1?]" in markdown and "**Qatar** (state): side [1]" in markdown
+    html = render(briefing, "html")
+    assert ">[1?]</a>" in html and "(not found in the article)" in html
 
 
 def test_same_event_from_two_sources_is_one_line_and_different_dates_are_flagged() -> None:
