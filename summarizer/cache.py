@@ -15,15 +15,16 @@ from .ingest import Article
 from .prompts import PromptSet
 from .records import Record, schema_hash
 
-KEY_VERSION = "k1-"
+KEY_VERSION = "k2-"
 
 
 def cache_key(article: Article, settings: Settings, prompts: PromptSet) -> str:
-    """A versioned hash of everything that changes the answer: the article as sent (text, title, date,
-    outlet), the model, the prompt, the schema and the sampling parameters. The endpoint's address and the
-    API key are left out on purpose: the same model answers the same, wherever it is served."""
+    """A versioned hash of everything that changes the answer: the article as sent (its text, through the id
+    already hashed from it, title, date, outlet), the model, the prompt, the schema and the sampling
+    parameters. The endpoint's address and the API key are left out on purpose: the same model answers the
+    same, wherever it is served."""
     parts = {
-        "text": article.text,
+        "article": article.id,
         "title": article.title,
         "published": article.published.isoformat() if article.published else None,
         "outlet": article.outlet,

@@ -54,7 +54,8 @@ class Article:
     """One news article, ready to be sent for extraction."""
 
     id: str
-    """``a1-`` + hash of the normalised text; equal texts are one article."""
+    """``a1-`` + hash of the normalised text; equal texts are one article. Cache keys rely on it: an article
+    built by hand with other text needs its id recomputed (``article_id``), as ``make_article`` does."""
     title: str
     text: str
     """The body, boilerplate removed, whitespace normalised."""

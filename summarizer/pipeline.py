@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -136,9 +137,14 @@ class Pipeline:
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self._backoff_initial = backoff_initial
         self._cache = ResponseCache(settings.cache_dir)
+        # Records are written on their own thread: SQLite releases the GIL while it writes, so the event loop
+        # goes on sending and parsing meanwhile. One thread, so that its connection is the one closed.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
 
     def close(self) -> None:
         """Release the cache."""
+        self._writer.submit(self._cache.close).result()
+        self._writer.shutdown()
         self._cache.close()
 
     def __enter__(self) -> Pipeline:
@@ -159,7 +165,7 @@ class Pipeline:
             _log.info("%s (%s): failed: %s", article.id, article.source, exc)
             spent = Usage.of(exc.prompt_tokens, exc.completion_tokens)
             return ArticleResult(article, "failed", error=str(exc), spent=spent, attempts=exc.attempts)
-        self._cache.put(record)
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._cache.put, record)
         _log.debug("%s (%s): fetched in %d request(s), cached", article.id, article.source, record.response.attempts)
         return ArticleResult(article, "fetched", record, spent=record.response.usage, attempts=record.response.attempts)
 

@@ -370,6 +370,7 @@ def test_stats_count_faults_by_kind_and_the_server_survives_them_all(
         "not_found": 0,
         "faults_injected": len(FAULT_KINDS),
         "faults": dict.fromkeys(FAULT_KINDS, 1),
+        "max_in_flight": 1,
     }
     assert list(summary["faults"]) == list(FAULT_KINDS)
     assert server.stats.describe().startswith("12 request(s): 3 answered from recordings, 10 fault(s) injected (429: 1")

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from summarizer.cache import ResponseCache, cache_key
 from summarizer.config import load_settings
-from summarizer.ingest import load_articles
+from summarizer.ingest import article_id, load_articles
 from summarizer.prompts import bundled_prompts_dir, load_prompts
 from summarizer.records import Record, read_recordings, schema_hash
 from summarizer.schema import ArticleExtraction, CasualtyClaim, Event
@@ -73,7 +73,7 @@ def test_cache_key_changes_with_what_changes_the_answer(tmp_path: Path) -> None:
     prompts = load_prompts()
     key = cache_key(article, settings, prompts)
     assert key == cache_key(article, load_settings(environ={}, cache_dir=tmp_path), prompts)
-    assert key.startswith("k1-")
+    assert key.startswith("k2-")
     # Where the model is served and with which key do not change the answer.
     assert key == cache_key(article, settings.replace(base_url="http://elsewhere/v1", api_key="key-2"), prompts)
     changed = [
@@ -81,7 +81,11 @@ def test_cache_key_changes_with_what_changes_the_answer(tmp_path: Path) -> None:
         cache_key(article, settings.replace(temperature=0.7), prompts),
         cache_key(article, settings.replace(mode="json"), prompts),
         cache_key(article, settings, type(prompts)(system=prompts.system + " ", user_template=prompts.user_template)),
-        cache_key(dataclasses.replace(article, text=article.text + " More."), settings, prompts),
+        cache_key(
+            dataclasses.replace(article, text=article.text + " More.", id=article_id(article.text + " More.")),
+            settings,
+            prompts,
+        ),
         cache_key(dataclasses.replace(article, published=None), settings, prompts),
     ]
     assert key not in changed and len(set(changed)) == len(changed)
