@@ -33,7 +33,7 @@ from summarizer.ingest import Article  # noqa: E402
 from summarizer.merge import merge, number_sources  # noqa: E402
 from summarizer.pipeline import Pipeline  # noqa: E402
 from summarizer.records import Record  # noqa: E402
-from summarizer.render import render  # noqa: E402
+from summarizer.rendering import render  # noqa: E402
 from summarizer.synthetic import example_variants, write_variants  # noqa: E402
 
 ARTICLES = ROOT / "fixtures" / "articles"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .ingest import Article, load_articles
     from .pipeline import RunResult
     from .records import Record
-    from .render import render
+    from .rendering import render
     from .schema import ArticleExtraction
 
 # Public names load on first use, so that `summarizer --help` does not import the whole pipeline.
@@ -49,7 +49,7 @@ _WHERE = {
     "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
     "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
     "Article": "ingest", "load_articles": "ingest", "RunResult": "pipeline", "Record": "records",
-    "render": "render", "ArticleExtraction": "schema",
+    "render": "rendering", "ArticleExtraction": "schema",
 }  # fmt: skip
 
 

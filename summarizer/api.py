@@ -14,6 +14,7 @@ from .briefing import Briefing
 from .config import Settings, load_settings
 from .errors import ExtractionError, InputError
 from .ingest import Article, article_id, normalise_text
+from .injection import directed_passages
 from .pipeline import Progress, RunResult, aextract_paths, brief, open_pipeline
 from .schema import ArticleExtraction
 
@@ -31,10 +32,12 @@ def make_article(
     body = normalise_text(text)
     if not body:
         raise InputError(source, "no article text", "pass non-empty text")
+    heading = title or body.split("\n", 1)[0][:120]
     return Article(
         id=article_id(body),
-        title=title or body.split("\n", 1)[0][:120],
+        title=heading,
         text=body,
+        directed=tuple(directed_passages(heading, body)),
         source=source,
         published=date.fromisoformat(published) if published else None,
         outlet=outlet,

@@ -182,7 +182,7 @@ def brief(
 ) -> None:
     """Extract every article (cache first) and merge them into one cited briefing."""
     from .pipeline import brief as make_briefing
-    from .render import render
+    from .rendering import render
 
     run = _extract(
         paths, replay, quiet, verbose, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,

@@ -22,6 +22,7 @@ import yaml
 from .config import DEFAULT_MAX_ARTICLE_CHARS
 from .errors import InputError
 from .hashing import digest
+from .injection import directed_passages
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 JSON_SUFFIXES = frozenset({".json", ".jsonl"})
@@ -68,6 +69,10 @@ class Article:
     url: str | None = None
     also_at: tuple[str, ...] = field(default=())
     """Other sources that held the same text."""
+    directed: tuple[str, ...] = field(default=())
+    """Sentences of the title or text addressed to the model reading it ("ignore previous instructions…"),
+    found when the article is read (see ``summarizer.injection``); facts quoting them are left out of a
+    briefing. Articles built by hand get them from ``directed_passages``, as ``make_article`` does."""
 
 
 @dataclass(slots=True)
@@ -171,6 +176,7 @@ def _build(fields: dict[str, Any], body: str, source: str, reading: _Reading) ->
         id=article_id(text),
         title=title,
         text=text,
+        directed=tuple(directed_passages(title, text)),
         source=source,
         published=_parse_date(fields.get("published"), source),
         published_inferred=bool(fields.get("published_inferred", False)),

@@ -33,7 +33,7 @@ from .casualties import reconcile
 from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
-from .injection import directed_passages, rests_on
+from .injection import rests_on
 from .quotes import article_key, quote_found
 from .records import Record
 from .schema import ArticleExtraction, MediatorRole, PartyKind
@@ -277,7 +277,7 @@ def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtractio
     screened: list[SourcedExtraction] = []
     notices: list[str] = []
     for s in sourced:
-        passages = directed_passages(s.article.title, s.article.text)
+        passages = list(s.article.directed)
         if not passages:
             screened.append(s)
             continue

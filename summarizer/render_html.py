@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from .briefing import Briefing, Cited, DemandEntry, IncidentEntry
-from .render import figure, incident_sources, intro, place, range_text
+from .rendering import figure, incident_sources, intro, place, range_text
 
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 

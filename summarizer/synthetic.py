@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .ingest import Article, article_id, load_articles
+from .injection import directed_passages
 from .records import Record, read_recordings, recording_filename
 
 
@@ -26,7 +27,14 @@ def example_variants(count: int, articles_dir: Path, recordings_dir: Path) -> tu
     for number in range(1, count + 1):
         base, record = bases[(number - 1) % len(bases)]
         text = f"{base.text}\n\nDispatch {number} of this story."
-        article = replace(base, id=article_id(text), text=text, source=f"variant-{number:05d}", also_at=())
+        article = replace(
+            base,
+            id=article_id(text),
+            text=text,
+            directed=tuple(directed_passages(base.title, text)),
+            source=f"variant-{number:05d}",
+            also_at=(),
+        )
         articles.append(article)
         request = record.request.model_copy(update={"article_id": article.id, "article_source": article.source})
         served[article.id] = record.model_copy(update={"request": request})

@@ -11,7 +11,7 @@ from summarizer.briefing import Briefing
 from summarizer.entities import AliasTable, EntityResolver, name_key
 from summarizer.merge import SourcedExtraction, merge
 from summarizer.records import Record, RequestInfo, ResponseInfo
-from summarizer.render import render
+from summarizer.rendering import render
 from summarizer.schema import ArticleExtraction
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)

@@ -28,8 +28,8 @@ from summarizer.briefing import (
     TimelineEntry,
 )
 from summarizer.cli import app
-from summarizer.render import render
 from summarizer.render_html import is_web_url, to_html
+from summarizer.rendering import render
 from summarizer.schema import (
     CasualtyKind,
     DemandStatus,
