@@ -5,12 +5,15 @@ through a plain sequential instructor loop, a warm re-run from the cache, and me
     .venv/bin/python benchmarks/bench.py --quick          # smaller numbers, for a smoke test
 
 Every figure is measured in the same run, so ratios compare like with like on a noisy machine. The endpoint
-runs in its own process (as a real one would), so its work does not compete with the client for the GIL.
+runs in its own process (as a real one would), so its work does not compete with the client for the GIL. Each
+timed phase starts after a garbage collection, so that none pays for collecting what an earlier phase left
+(a user's warm run is a fresh process, with no cold run's garbage to collect).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import math
@@ -64,6 +67,7 @@ def requests_seen(url: str) -> int:
 
 def pipeline_run(settings: Settings, articles: list[Article]) -> tuple[float, int]:
     """Wall seconds of a pipeline run, and how many articles came back with a record."""
+    gc.collect()
     start = time.perf_counter()
     with Pipeline(settings) as pipeline:
         results = pipeline.run(articles)
@@ -80,6 +84,7 @@ def sequential_loop(url: str, articles: list[Article]) -> float:
 
     prompts = load_prompts()
     client = instructor.from_openai(openai.OpenAI(base_url=url, api_key=KEY))
+    gc.collect()
     start = time.perf_counter()
     for article in articles:
         user = prompts.render_user(title=article.title, text=article.text,
@@ -94,6 +99,7 @@ def sequential_loop(url: str, articles: list[Article]) -> float:
 
 
 def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:
+    gc.collect()
     start = time.perf_counter()
     briefing = merge(number_sources(pairs), generated=datetime(2026, 1, 1, tzinfo=UTC))
     render(briefing, "md")
