@@ -140,9 +140,13 @@ class Pipeline:
         # Records are written on their own thread: SQLite releases the GIL while it writes, so the event loop
         # goes on sending and parsing meanwhile. One thread, so that its connection is the one closed.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
+        self._closed = False
 
     def close(self) -> None:
-        """Release the cache."""
+        """Release the cache (again is harmless)."""
+        if self._closed:
+            return
+        self._closed = True
         self._writer.submit(self._cache.close).result()
         self._writer.shutdown()
         self._cache.close()
