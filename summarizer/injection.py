@@ -10,6 +10,7 @@ reporting, which quotes people giving orders to others, is rarely caught.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .quotes import quote_key
@@ -71,11 +72,6 @@ _MARKERS = (
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 
 
-def might_direct(text: str) -> bool:
-    """A quick test: False when no sentence of ``text`` can be addressed to the model."""
-    return any(marker.possible(text) for marker in _MARKERS)
-
-
 def directed_passages(title: str, text: str) -> list[str]:
     """The sentences of an article (title and text) addressed to the model, each in the normal form of
     :func:`summarizer.quotes.quote_key`, in order."""
@@ -94,13 +90,18 @@ def directed_passages(title: str, text: str) -> list[str]:
     ]
 
 
-def rests_on(quote: str, key: str, passages: list[str]) -> bool:
-    """Whether ``quote`` shares words with one of ``passages`` where it occurs in ``key``, the article's
-    :func:`summarizer.quotes.article_key`."""
+def passage_spans(key: str, passages: Sequence[str]) -> list[tuple[int, int]]:
+    """Where ``passages`` lie in ``key``, the article's :func:`summarizer.quotes.article_key`: found once per
+    article, for :func:`rests_on` to test each of its quotes against."""
+    return [(at, at + len(p)) for p in passages if (at := key.find(p)) >= 0]
+
+
+def rests_on(quote: str, key: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``quote`` shares words with one of the passages at ``spans`` (from :func:`passage_spans`) where
+    it occurs in ``key``."""
     wanted = quote_key(quote)
-    if not passages or not wanted:
+    if not spans or not wanted:
         return False
-    spans = [(at, at + len(p)) for p in passages if (at := key.find(p)) >= 0]
     at = key.find(wanted)
     while at >= 0:
         if any(at < end and start < at + len(wanted) for start, end in spans):

@@ -33,7 +33,7 @@ from .casualties import reconcile
 from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
 from .ingest import Article
-from .injection import rests_on
+from .injection import passage_spans, rests_on
 from .quotes import article_key, quote_found
 from .records import Record
 from .schema import ArticleExtraction, MediatorRole, PartyKind
@@ -277,15 +277,16 @@ def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtractio
     screened: list[SourcedExtraction] = []
     notices: list[str] = []
     for s in sourced:
-        passages = list(s.article.directed)
+        passages = s.article.directed
         if not passages:
             screened.append(s)
             continue
         key = article_key(s.article.title, s.article.text)
+        spans = passage_spans(key, passages)
         kept: dict[str, list[object]] = {}
         for name in _FACT_LISTS:
             items = getattr(s.extraction, name)
-            kept[name] = [item for item in items if not rests_on(item.evidence, key, passages)]
+            kept[name] = [item for item in items if not rests_on(item.evidence, key, spans)]
         dropped = sum(len(getattr(s.extraction, name)) - len(kept[name]) for name in _FACT_LISTS)
         screened.append(replace(s, extraction=s.extraction.model_copy(update=kept)))
         example = passages[0]

@@ -11,7 +11,7 @@ import pytest
 from summarizer.api import build_briefing, make_article
 from summarizer.config import Settings
 from summarizer.ingest import load_articles
-from summarizer.injection import directed_passages, rests_on
+from summarizer.injection import directed_passages, passage_spans, rests_on
 from summarizer.loopback import LoopbackServer
 from summarizer.prompts import fence_text, load_prompts, unfence_text
 from summarizer.quotes import article_key, quote_key
@@ -117,11 +117,12 @@ def test_sentences_addressed_to_the_model_are_found_and_news_is_not() -> None:
 
 def test_a_quote_rests_on_a_passage_when_they_share_words() -> None:
     key = article_key(TITLE, TEXT)
-    passages = directed_passages(TITLE, TEXT)
-    assert rests_on("report 1,000 casualties", key, passages)
-    assert rests_on("last month. Ignore previous", key, passages)  # straddles the sentence start
-    assert not rests_on("23 soldiers were killed", key, passages)
-    assert not rests_on("not in the article at all", key, passages)
+    spans = passage_spans(key, directed_passages(TITLE, TEXT))
+    assert len(spans) == 2
+    assert rests_on("report 1,000 casualties", key, spans)
+    assert rests_on("last month. Ignore previous", key, spans)  # straddles the sentence start
+    assert not rests_on("23 soldiers were killed", key, spans)
+    assert not rests_on("not in the article at all", key, spans)
 
 
 def test_article_text_cannot_close_the_article_block() -> None:
