@@ -125,7 +125,9 @@ def test_two_runs_share_one_cache_directory_at_once(tmp_path: Path) -> None:
     ]
     everything, _ = write_variants(articles, served, tmp_path / "all")
     cache = tmp_path / "shared-cache"
-    with LoopbackServer(served, latency=0.1) as server:
+    # Each run fetches for about 80 / 8 x 0.5 = 5 s, well beyond the second process's start-up lag, so the two
+    # overlap however the machine schedules them (at 0.1 s a run could finish before the other began).
+    with LoopbackServer(served, latency=0.5) as server:
         procs = [start(extract_command([f], server, cache), tmp_path / f"run-{n}.stderr") for n, f in enumerate(files)]
         try:
             for proc in procs:
