@@ -364,13 +364,15 @@ def test_stats_count_faults_by_kind_and_the_server_survives_them_all(
                 _post(server, _request(article), timeout=5)
         assert _post(server, _request(article)).status_code == 200
     summary = server.stats.summary()
-    assert summary == {
+    # Requests go one at a time, but a dropped or timed-out one may still be leaving its handler when the next
+    # arrives, so the most in flight is 1 or 2 depending on thread scheduling.
+    assert summary["max_in_flight"] in {1, 2}
+    assert {k: v for k, v in summary.items() if k != "max_in_flight"} == {
         "requests": len(FAULT_KINDS) + 2,
         "completions": 3,  # slow, ok, and the last one
         "not_found": 0,
         "faults_injected": len(FAULT_KINDS),
         "faults": dict.fromkeys(FAULT_KINDS, 1),
-        "max_in_flight": 1,
     }
     assert list(summary["faults"]) == list(FAULT_KINDS)
     assert server.stats.describe().startswith("12 request(s): 3 answered from recordings, 10 fault(s) injected (429: 1")
