@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer.config import Settings  # noqa: E402
 from summarizer.ingest import Article  # noqa: E402
-from summarizer.merge import merge, number_sources  # noqa: E402
+from summarizer.merge import merge_records  # noqa: E402
 from summarizer.pipeline import Pipeline  # noqa: E402
 from summarizer.records import Record  # noqa: E402
 from summarizer.rendering import render  # noqa: E402
@@ -101,7 +101,7 @@ def sequential_loop(url: str, articles: list[Article]) -> float:
 def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:
     gc.collect()
     start = time.perf_counter()
-    briefing = merge(number_sources(pairs), generated=datetime(2026, 1, 1, tzinfo=UTC))
+    briefing = merge_records(pairs, generated=datetime(2026, 1, 1, tzinfo=UTC))
     render(briefing, "md")
     render(briefing, "json")
     return time.perf_counter() - start

@@ -51,8 +51,9 @@ class Cited(_Model):
     @property
     def unfound_sources(self) -> set[int]:
         """The sources whose every quote for this fact was not found in their text."""
-        found = {c.source for c in self.citations if c.found}
-        return {c.source for c in self.citations} - found
+        unfound = {c.source for c in self.citations if not c.found}
+        # Almost every quote is found: the second pass runs only for the facts that have an unfound one.
+        return unfound - {c.source for c in self.citations if c.found} if unfound else unfound
 
 
 class Source(_Model):

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from .config import Settings, load_settings
 from .errors import SummarizerError, UserError
 
 if TYPE_CHECKING:
+    from .config import Settings
     from .pipeline import RunResult
 
 app = typer.Typer(
@@ -86,6 +86,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
+    from .config import load_settings  # pydantic is slow to import, and `--help` has no use for it
+
     return load_settings(config_file=config, **flags)
 
 

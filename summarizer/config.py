@@ -49,7 +49,9 @@ def default_cache_dir() -> Path:
 class Settings(BaseModel):
     """Everything that decides how articles are extracted. Immutable; derive changed copies with ``replace``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    # No attribute docstrings as descriptions (no schema of the settings is published: reading this file's
+    # source for them took 60 ms), and the validator is built on first use: `summarizer --help` needs neither.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     model: str = "gpt-4o-mini"
     """Model name sent to the endpoint."""

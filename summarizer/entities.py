@@ -83,6 +83,7 @@ class EntityResolver:
         self._threshold = threshold
         self._apart = {frozenset((name_key(a), name_key(b))) for a, b in table.distinct}
         self._display_by_root: dict[str, str] | None = None
+        self._resolved: dict[str, str] = {}
         self.refused: list[tuple[str, str]] = []
         """Links refused because they would merge actors declared distinct."""
         self._canonical_name: dict[str, str] = {}
@@ -123,13 +124,20 @@ class EntityResolver:
         self._display_by_root = None
         self._find(key)
         self._seen[key] += 1
-        self._display.setdefault(key, Counter())[name] += 1
+        self._tally(key)[name] += 1
         for spelling in spellings:
             other = name_key(spelling)
             if other and other != key:
                 self._find(other)
-                self._display.setdefault(other, Counter())[spelling] += 0
+                self._tally(other)[spelling] += 0
                 self._union(key, other, name, spelling)
+
+    def _tally(self, key: str) -> Counter[str]:
+        # Not setdefault(key, Counter()): that builds a Counter on every call, tens of thousands in a briefing.
+        tally = self._display.get(key)
+        if tally is None:
+            tally = self._display[key] = Counter()
+        return tally
 
     def link_fuzzy(self) -> None:
         """Join names that differ only slightly ("Tehreek" / "Tehrik"), never across distinct actors.
@@ -146,12 +154,18 @@ class EntityResolver:
 
     def resolve(self, name: str | None) -> str | None:
         """The display name of the actor ``name`` refers to; None for None."""
-        if name is None or not name.strip():
+        if name is None:
             return None
-        root = self._find(name_key(name))
         if self._display_by_root is None:
             self._display_by_root = self._displays()
-        return self._display_by_root.get(root) or name.strip()
+            self._resolved = {}
+        # A briefing resolves the same few hundred names a hundred thousand times.
+        shown = self._resolved.get(name)
+        if shown is None:
+            if not name.strip():
+                return None
+            shown = self._resolved[name] = self._display_by_root.get(self._find(name_key(name))) or name.strip()
+        return shown
 
     def _displays(self) -> dict[str, str]:
         # The curated name when the group holds one, else the name the sources use most (longest on a tie).

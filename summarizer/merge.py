@@ -32,11 +32,12 @@ from .briefing import (
 from .casualties import reconcile
 from .dates import date_disagreement
 from .entities import AliasTable, EntityResolver
+from .gcpause import gc_paused
 from .ingest import Article
 from .injection import passage_spans, rests_on
 from .quotes import article_key, quote_found
 from .records import Record
-from .schema import ArticleExtraction, MediatorRole, PartyKind
+from .schema import ArticleExtraction, Demand, Event, MediatorRole, Outcome, PartyKind
 from .timeline import flag_conflicts
 
 T = TypeVar("T")
@@ -101,7 +102,10 @@ class _Clusters(Generic[T]):
 
     def add(self, key: tuple[object, ...], text: str, item: T, citation: Citation) -> int:
         """Put ``item`` in the most similar group of its key (or a new one); returns the group's index."""
-        texts, indexes = self._by_key.setdefault(key, ([], []))
+        same_key = self._by_key.get(key)
+        if same_key is None:
+            same_key = self._by_key[key] = ([], [])
+        texts, indexes = same_key
         index = self._exact.get((key, text))
         if index is None:
             best = process.extractOne(text, texts, scorer=fuzz.token_set_ratio, score_cutoff=self.threshold)
@@ -128,14 +132,18 @@ class _Merger:
         self.published = {s.number: s.article.published for s in sourced}
         self._articles = {s.number: s.article for s in sourced}
         self._texts: dict[int, str] = {}
+        self._citations: dict[tuple[int, str], Citation] = {}
 
     def cite(self, number: int, quote: str) -> Citation:
-        article = self._articles[number]
-        # Most quotes are exact; normalising the whole article is left for those that are not.
-        if quote in article.text or quote_found(quote, self._normalised(number)):
-            return Citation(source=number, quote=quote)
-        self.unverified += 1
-        return Citation(source=number, quote=quote, found=False)
+        # One article often gives one sentence as evidence for several facts: it is looked up and built once.
+        citation = self._citations.get((number, quote))
+        if citation is None:
+            # Most quotes are exact; normalising the whole article is left for those that are not.
+            found = quote in self._articles[number].text or quote_found(quote, self._normalised(number))
+            citation = self._citations[number, quote] = Citation(source=number, quote=quote, found=found)
+        if not citation.found:
+            self.unverified += 1
+        return citation
 
     def _normalised(self, number: int) -> str:
         if number not in self._texts:
@@ -221,14 +229,17 @@ class _Merger:
         ]
 
     def demands(self) -> list[DemandEntry]:
-        clusters: _Clusters[DemandEntry] = _Clusters()
+        clusters: _Clusters[tuple[str, str | None, Demand]] = _Clusters()
         for number, demand in self.each(lambda e: e.demands):
             by, of = self.name(demand.by) or demand.by, self.name(demand.of)
             citation = self.cite(number, demand.evidence)
-            entry = DemandEntry(by=by, of=of, demand=demand.demand, status=demand.status, citations=[citation])
-            clusters.add((by, of, demand.status), demand.demand, entry, citation)
+            clusters.add((by, of, demand.status), demand.demand, (by, of, demand), citation)
+        # Entries are built once per group, with all its citations: not once per fact and then copied.
         return sorted(
-            (entry.model_copy(update={"citations": cites}) for _, _, entry, cites in clusters.groups),
+            (
+                DemandEntry(by=by, of=of, demand=demand.demand, status=demand.status, citations=cites)
+                for _, _, (by, of, demand), cites in clusters.groups
+            ),
             key=lambda d: (d.by, d.of or "", d.status),
         )
 
@@ -237,35 +248,41 @@ class _Merger:
         return reconcile(claims, self.name)
 
     def timeline(self) -> list[TimelineEntry]:
-        clusters: _Clusters[TimelineEntry] = _Clusters(threshold=70.0)
+        clusters: _Clusters[Event] = _Clusters(threshold=70.0)
         date_texts: dict[int, list[str]] = {}
         for number, event in self.each(lambda e: e.events):
             citation = self.cite(number, event.evidence)
             problem = date_disagreement(event, self.published[number])
             if problem:
                 self.date_problems.append(f"source {number}: {problem}")
-            entry = TimelineEntry(
-                date=event.date, end_date=event.end_date, precision=event.precision,
-                description=event.description, date_texts=[event.date_text], citations=[citation],
-            )  # fmt: skip
-            index = clusters.add((event.date, event.end_date, event.precision), event.description, entry, citation)
+            index = clusters.add((event.date, event.end_date, event.precision), event.description, event, citation)
             date_texts.setdefault(index, []).append(event.date_text)
         entries = [
-            entry.model_copy(update={"citations": cites, "date_texts": _unique(date_texts[i])})
-            for i, (_, _, entry, cites) in enumerate(clusters.groups)
+            TimelineEntry(
+                date=event.date,
+                end_date=event.end_date,
+                precision=event.precision,
+                description=event.description,
+                date_texts=_unique(date_texts[i]),
+                citations=cites,
+            )  # fmt: skip
+            for i, (_, _, event, cites) in enumerate(clusters.groups)
         ]
         return sorted(flag_conflicts(entries), key=lambda e: (e.date, e.precision != "day"))
 
     def outcomes(self) -> list[OutcomeEntry]:
-        clusters: _Clusters[OutcomeEntry] = _Clusters()
+        clusters: _Clusters[Outcome] = _Clusters()
         for number, outcome in self.each(lambda e: e.outcomes):
-            citation = self.cite(number, outcome.evidence)
-            parties = _unique(self.name(p) for p in outcome.parties)
-            entry = OutcomeEntry(
-                description=outcome.description, status=outcome.status, parties=parties, citations=[citation]
+            clusters.add((outcome.status,), outcome.description, outcome, self.cite(number, outcome.evidence))
+        return [
+            OutcomeEntry(
+                description=outcome.description,
+                status=outcome.status,
+                parties=_unique(self.name(p) for p in outcome.parties),
+                citations=cites,
             )
-            clusters.add((outcome.status,), outcome.description, entry, citation)
-        return [entry.model_copy(update={"citations": cites}) for _, _, entry, cites in clusters.groups]
+            for _, _, outcome, cites in clusters.groups
+        ]
 
 
 _FACT_LISTS = ("parties", "mediators", "people", "demands", "casualties", "events", "outcomes")
@@ -301,10 +318,26 @@ def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtractio
 def number_sources(pairs: Iterable[tuple[Article, Record]]) -> list[SourcedExtraction]:
     """Validate each record's output and number the articles by publication date, then location."""
     ordered = sorted(pairs, key=lambda pair: _sort_key(pair[0]))
-    return [
-        SourcedExtraction(number=i, article=article, record=record, extraction=record.extraction())
-        for i, (article, record) in enumerate(ordered, start=1)
-    ]
+    with gc_paused():
+        return [
+            SourcedExtraction(number=i, article=article, record=record, extraction=record.extraction())
+            for i, (article, record) in enumerate(ordered, start=1)
+        ]
+
+
+def merge_records(
+    pairs: Iterable[tuple[Article, Record]],
+    *,
+    generated: datetime,
+    aliases: AliasTable | None = None,
+    failures: Sequence[Failure] = (),
+    title: str | None = None,
+) -> Briefing:
+    """The briefing for articles and their records: :func:`number_sources`, then :func:`merge`."""
+    # One pause over both: the validated extractions are freed by the time the collector runs again, so it
+    # never walks them (at 5,000 records they are over a million objects).
+    with gc_paused():
+        return merge(number_sources(pairs), generated=generated, aliases=aliases, failures=failures, title=title)
 
 
 def merge(
@@ -316,6 +349,18 @@ def merge(
     title: str | None = None,
 ) -> Briefing:
     """The briefing for ``sourced``: entities resolved, facts merged, every fact cited."""
+    with gc_paused():
+        return _merge(sourced, generated=generated, aliases=aliases, failures=failures, title=title)
+
+
+def _merge(
+    sourced: Sequence[SourcedExtraction],
+    *,
+    generated: datetime,
+    aliases: AliasTable | None,
+    failures: Sequence[Failure],
+    title: str | None,
+) -> Briefing:
     sourced, screened = _screen(sourced)
     merger = _Merger(sourced, aliases or AliasTable.load())
     merger.observe_names()

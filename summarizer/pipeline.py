@@ -23,7 +23,7 @@ from .entities import AliasTable
 from .errors import ExtractionError, InputError, UserError
 from .ingest import Article, load_articles
 from .loopback import LoopbackServer
-from .merge import merge, number_sources
+from .merge import merge_records
 from .prompts import PromptSet, load_prompts
 from .ratelimit import RateLimiter
 from .records import Record, Usage, read_recordings, schema_hash
@@ -318,8 +318,8 @@ def brief(
         left = len(run.records) - len(records)
         if left:
             notices.append(f"{left} article(s) published later or with no known date are not in this daily briefing")
-    briefing = merge(
-        number_sources(records),
+    briefing = merge_records(
+        records,
         generated=generated or datetime.now(UTC),
         aliases=AliasTable.load(*aliases_files),
         failures=run.failures,

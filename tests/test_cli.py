@@ -182,6 +182,21 @@ def test_module_entry_point_and_help() -> None:
         assert command in done.stdout
 
 
+def test_help_imports_none_of_the_heavy_libraries() -> None:
+    """`summarizer --help` stays fast by leaving pydantic, openai, instructor and dateparser unimported."""
+    heavy = ("pydantic", "openai", "instructor", "dateparser", "diskcache", "jinja2", "rapidfuzz")
+    probe = (
+        "import sys, contextlib, io\n"
+        "from summarizer.cli import app\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    app(['--help'])\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
 def test_serve_command_answers_over_http(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(

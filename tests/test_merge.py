@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from datetime import UTC, date, datetime
 from typing import Any
+
+import pytest
 
 from summarizer.api import make_article
 from summarizer.briefing import Briefing
 from summarizer.entities import AliasTable, EntityResolver, name_key
-from summarizer.merge import SourcedExtraction, merge
+from summarizer.merge import SourcedExtraction, merge, merge_records
 from summarizer.records import Record, RequestInfo, ResponseInfo
 from summarizer.rendering import render
 from summarizer.schema import ArticleExtraction
@@ -256,3 +259,36 @@ def test_dates_that_contradict_their_own_words_are_noted() -> None:
     notices = [n for n in brief(one).notices if n.startswith("date check")]
     assert notices == ["date check, source 1: “October 25” reads as 2025-10-25, not 2025-10-24; "
                        "the timeline keeps the record's date"]  # fmt: skip
+
+
+def test_collector_is_paused_while_merging_and_restored_after() -> None:
+    seen: list[bool] = []
+    resolver_resolve = EntityResolver.resolve
+
+    def spy(self: EntityResolver, name: str | None) -> str | None:
+        seen.append(gc.isenabled())
+        return resolver_resolve(self, name)
+
+    one = source(1, "Pakistan attended.", parties=[party("Pakistan", evidence="Pakistan attended")])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EntityResolver, "resolve", spy)
+        assert gc.isenabled()
+        via_pairs = merge_records([(one.article, one.record)], generated=WHEN)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            brief(one)
+            assert not gc.isenabled()  # a caller that runs with it off keeps it off
+        finally:
+            gc.enable()
+    assert seen and not any(seen)
+    assert via_pairs == brief(one)
+
+
+def test_one_quote_given_for_several_facts_is_checked_for_each() -> None:
+    one = source(1, "Pakistan and Afghanistan met.", parties=[
+        party("Pakistan", evidence="Pakistan and Afghanistan sat down"),
+        party("Afghanistan", evidence="Pakistan and Afghanistan sat down")])  # fmt: skip
+    briefing = brief(one)
+    assert any(n.startswith("2 evidence quote(s) were not found") for n in briefing.notices)
+    assert [c.found for p in briefing.parties for c in p.citations] == [False, False]
