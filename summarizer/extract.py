@@ -267,19 +267,22 @@ class Extractor:
         self._backoff_initial = backoff_initial
         self._completion_tokens_seen = 0
         self._completions_seen = 0
-        hooks = {"request": [self._before_request]} if self.limiter.active else {}
+        # One connection per concurrent request, so none waits for a pooled connection.
+        limits = httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+        # aiohttp's transport costs the least CPU a request. Under rate limits, the run is bound by the limits
+        # and httpx's own transport is used instead: its trace hook tells when a request's body has left, and
+        # that is when the limiter counts it.
+        http_client = (
+            openai.DefaultAsyncHttpxClient(event_hooks={"request": [self._before_request]}, limits=limits)
+            if self.limiter.active
+            else openai.DefaultAioHttpClient(limits=limits)
+        )
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,  # tenacity owns transport retries, so they are counted and bounded in one place
-            http_client=openai.DefaultAioHttpClient(
-                event_hooks=hooks,
-                # One connection per concurrent request, so none waits for a pooled connection.
-                limits=httpx2.Limits(
-                    max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
-                ),
-            ),
+            http_client=http_client,
         )
         _send_as_given(self._openai)
         self._client = from_openai(self._openai, mode=_MODES[settings.mode])
@@ -306,7 +309,14 @@ class Extractor:
 
     async def _before_request(self, request: httpx2.Request) -> None:
         estimate = len(request.content) // CHARS_PER_TOKEN + self._completion_guess()
-        _current_slot.set(await self.limiter.acquire(estimate))
+        slot = await self.limiter.acquire(estimate)
+        _current_slot.set(slot)
+
+        async def trace(event: str, _info: dict[str, Any]) -> None:
+            if event.endswith("send_request_body.complete"):
+                self.limiter.sent(slot)
+
+        request.extensions = {**request.extensions, "trace": trace}
 
     def messages(self, article: Article) -> list[ChatCompletionMessageParam]:
         """The chat messages sent for ``article``."""

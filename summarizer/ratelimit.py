@@ -86,6 +86,26 @@ class RateLimiter:
             self._tokens += tokens
             return slot
 
+    def sent(self, slot: Slot) -> None:
+        """Move ``slot`` to now, when its request has left: the endpoint counts a request when it arrives, and a
+        request stamped in :meth:`acquire` can leave tens of milliseconds later (a busy event loop, a new
+        connection). Waiting requests then wait for the later time."""
+        now = self._clock()
+        if now <= slot.at:
+            return
+        # Keep the window in time order: walk in from the newest end, where a just-sent slot belongs.
+        index = len(self._window) - 1
+        while index >= 0 and self._window[index] is not slot:
+            index -= 1
+        if index < 0:
+            return  # already expired out of the window
+        del self._window[index]
+        slot.at = now
+        index = len(self._window)
+        while index > 0 and self._window[index - 1].at > now:
+            index -= 1
+        self._window.insert(index, slot)
+
     def settle(self, slot: Slot, tokens: int) -> None:
         """Count ``slot`` for the ``tokens`` the endpoint reported instead of its estimate."""
         if slot.at > self._clock() - self.period:  # still in the window, so still in the total

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +12,7 @@ from summarizer.config import Settings
 from summarizer.ingest import Article
 from summarizer.loopback import LoopbackServer
 from summarizer.pipeline import Pipeline
-from summarizer.ratelimit import RateLimiter
+from summarizer.ratelimit import RateLimiter, Slot
 from summarizer.records import Record
 from summarizer.synthetic import example_variants
 
@@ -45,16 +47,45 @@ def test_no_more_requests_in_flight_than_the_limit(limit: int, tmp_path: Path) -
     assert server.stats.max_in_flight == limit, "the limit is reached and never passed"
 
 
+class _SendLog(RateLimiter):
+    """Records how far each request's send time moved from the time the limiter let it go."""
+
+    def __init__(self, **limits: Any) -> None:
+        super().__init__(**limits)
+        self.moves: list[float] = []
+
+    def sent(self, slot: Slot) -> None:
+        stamped = slot.at
+        super().sent(slot)
+        self.moves.append(slot.at - stamped)
+
+
 def test_requests_per_minute_are_obeyed(tmp_path: Path) -> None:
     articles, served = variants(12)
     with LoopbackServer(served) as server:
-        limiter = RateLimiter(rpm=4, period=PERIOD)
+        limiter = _SendLog(rpm=4, period=PERIOD)
         with Pipeline(settings_for(server, tmp_path, concurrency=12), limiter=limiter) as pipeline:
             results = pipeline.run(articles)
     assert all(r.outcome == "fetched" for r in results)
     assert len(server.stats.arrivals) == 12
     assert most_in_window(server.stats.arrivals, PERIOD - TOLERANCE) <= 4
     assert limiter.waited > 0, "12 requests at 4 per window had to wait"
+    assert len(limiter.moves) == 12 and all(move >= 0 for move in limiter.moves), "each counted when it left"
+
+
+def test_a_request_is_counted_from_when_it_left() -> None:
+    now = [0.0]
+    limiter = RateLimiter(rpm=2, period=10.0, clock=lambda: now[0])
+    first, second = asyncio.run(limiter.acquire()), asyncio.run(limiter.acquire())
+    now[0] = 0.3
+    limiter.sent(first)  # the first request left after the second: the window stays in time order
+    assert (first.at, second.at) == (0.3, 0.0)
+    assert limiter._delay(now[0], 0) == pytest.approx(9.7)  # the place frees when the older one, at 0.0, expires
+    now[0] = 10.1
+    assert limiter._delay(now[0], 0) == 0.0
+    now[0] = 20.0
+    limiter.sent(second)  # long expired: nothing to move
+    assert second.at == 0.0
 
 
 def test_tokens_per_minute_are_obeyed(tmp_path: Path) -> None:
