@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -38,11 +38,11 @@ class PromptSet:
 
     system: str
     user_template: str
+    hash: str = field(init=False, compare=False)
+    """Changes whenever either file changes. Hashed once: every cache key includes it."""
 
-    @property
-    def hash(self) -> str:
-        """Changes whenever either file changes."""
-        return digest("p1-", self.system, self.user_template)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hash", digest("p1-", self.system, self.user_template))
 
     def render_user(self, *, title: str, text: str, published: str | None, outlet: str | None) -> str:
         """The user message for one article. Article text is substituted, never interpreted, and cannot close
