@@ -265,7 +265,7 @@ class _Merger:
                 description=event.description,
                 date_texts=_unique(date_texts[i]),
                 citations=cites,
-            )  # fmt: skip
+            )
             for i, (_, _, event, cites) in enumerate(clusters.groups)
         ]
         return sorted(flag_conflicts(entries), key=lambda e: (e.date, e.precision != "day"))
