@@ -16,7 +16,8 @@ from contextlib import contextmanager
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Disable the cyclic collector for the block, and restore it after only if this call disabled it (so
-    nested pauses, and callers that run with it off, are left as they were)."""
+    nested pauses, and callers that run with it off, are left as they were). Also a decorator: ``@gc_paused()``
+    pauses it for each call."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -315,14 +315,14 @@ def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtractio
     return screened, notices
 
 
+@gc_paused()
 def number_sources(pairs: Iterable[tuple[Article, Record]]) -> list[SourcedExtraction]:
     """Validate each record's output and number the articles by publication date, then location."""
     ordered = sorted(pairs, key=lambda pair: _sort_key(pair[0]))
-    with gc_paused():
-        return [
-            SourcedExtraction(number=i, article=article, record=record, extraction=record.extraction())
-            for i, (article, record) in enumerate(ordered, start=1)
-        ]
+    return [
+        SourcedExtraction(number=i, article=article, record=record, extraction=record.extraction())
+        for i, (article, record) in enumerate(ordered, start=1)
+    ]
 
 
 def merge_records(
@@ -340,6 +340,7 @@ def merge_records(
         return merge(number_sources(pairs), generated=generated, aliases=aliases, failures=failures, title=title)
 
 
+@gc_paused()
 def merge(
     sourced: Sequence[SourcedExtraction],
     *,
@@ -349,18 +350,6 @@ def merge(
     title: str | None = None,
 ) -> Briefing:
     """The briefing for ``sourced``: entities resolved, facts merged, every fact cited."""
-    with gc_paused():
-        return _merge(sourced, generated=generated, aliases=aliases, failures=failures, title=title)
-
-
-def _merge(
-    sourced: Sequence[SourcedExtraction],
-    *,
-    generated: datetime,
-    aliases: AliasTable | None,
-    failures: Sequence[Failure],
-    title: str | None,
-) -> Briefing:
     sourced, screened = _screen(sourced)
     merger = _Merger(sourced, aliases or AliasTable.load())
     merger.observe_names()
