@@ -288,7 +288,7 @@ def serve(
     recordings: Annotated[Path, typer.Option("--recordings", help="Folder of recording files.", file_okay=False)],
     host: Annotated[str, typer.Option("--host", help="Address to bind; keep it on loopback.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8000,
-    latency: Annotated[float, typer.Option("--latency", help="Seconds added to every answer.")] = 0.0,
+    latency: Annotated[float, typer.Option("--latency", help="Seconds from a request's arrival to its answer.")] = 0.0,
     fail_first: Annotated[int, typer.Option("--fail-first", help="Answer the first N requests with 503.")] = 0,
     fault: Annotated[
         list[str] | None,

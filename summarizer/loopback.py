@@ -250,6 +250,8 @@ def _hung_up(connection: socket.socket) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    arrived: float
+    """When the request was read (monotonic seconds): its latency counts from here."""
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm the body waits for the client's delayed
     # ACK of the headers (40 ms on Linux), which a real endpoint does not add to every answer.
@@ -287,6 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, _error(f"no route {self.path}", "invalid_request_error", "not_found"))
 
     def do_POST(self) -> None:
+        self.arrived = time.monotonic()
         owner = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -334,10 +337,10 @@ class LoopbackServer:
         require_key: str | None = None,
         verbose: bool = False,
     ) -> None:
-        """``latency``: seconds added to every chat completion. ``faults``: which requests get a fault instead
-        of their answer. ``fail_first``: answer the first N chat completions with 503, before ``faults``'
-        own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``require_key``: answer 401 unless
-        this key is sent. ``verbose``: log each request line (never the headers) and handler errors."""
+        """``latency``: seconds from a chat completion's arrival to its answer. ``faults``: which requests get a
+        fault instead of their answer. ``fail_first``: answer the first N chat completions with 503, before
+        ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``require_key``: answer
+        401 unless this key is sent. ``verbose``: log each request line (never the headers) and handler errors."""
         self.recordings = recordings
         self.latency = latency
         self.fail_first = fail_first
@@ -384,14 +387,16 @@ class LoopbackServer:
                 stats.in_flight -= 1
 
     def _answer(self, handler: _Handler, request: dict[str, Any]) -> None:
+        # The server's own work is part of the latency, as an endpoint's is: the answer goes out `latency`
+        # after the request came in, not `latency` plus the time taken to find it.
+        wanted, record = self._lookup(request)
         if self.latency:
-            self._stopping.wait(self.latency)
+            self._stopping.wait(max(0.0, handler.arrived + self.latency - time.monotonic()))
         fault = self.faults.draw()
         if fault is not None:
             self.stats.count_fault(fault)
-            if self._inject(fault, handler, request):
+            if self._inject(fault, handler, request, record):
                 return
-        wanted, record = self._lookup(request)
         if wanted is None:
             self.stats.count("not_found")
             handler._send(
@@ -413,8 +418,9 @@ class LoopbackServer:
         self.stats.count("completions", wanted)
         handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions))
 
-    def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any]) -> bool:
-        """Act out ``fault``; True when the request is done with, False when it is still to be answered."""
+    def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
+        """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,
+        False when it is still to be answered."""
         if fault in _STATUS_FAULTS:
             status, message, kind, code = _STATUS_FAULTS[fault]
             headers = {"Retry-After": f"{self.faults.retry_after:g}"} if fault in ("429", "503") else None
@@ -429,7 +435,6 @@ class LoopbackServer:
                 return False
             handler.close_connection = True
         else:
-            _, record = self._lookup(request)
             number = self.stats.requests
             handler._send_bytes(HTTPStatus.OK, fault_body(fault, record, request, number))
         return True

@@ -472,3 +472,26 @@ def test_stats_route_reports_counts_without_counting_itself(recordings: dict[str
             second = json.load(response)
     assert first["requests"] == 1 and first["faults"] == {"503": 1}
     assert second == first, "reading the counts is not a request"
+
+
+def test_latency_counts_from_the_request_s_arrival_so_the_server_s_own_work_is_inside_it(
+    recordings: dict[str, Record], article: Article, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = LoopbackServer(recordings, latency=0.5)
+    waits: list[float] = []
+    real_lookup, real_wait = server._lookup, server._stopping.wait
+
+    def slow_lookup(request: dict[str, Any]) -> tuple[str | None, Record | None]:
+        time.sleep(0.2)
+        return real_lookup(request)
+
+    def recorded_wait(timeout: float | None = None) -> bool:
+        waits.append(-1.0 if timeout is None else timeout)
+        return real_wait(timeout)
+
+    monkeypatch.setattr(server, "_lookup", slow_lookup)
+    monkeypatch.setattr(server._stopping, "wait", recorded_wait)
+    with server:
+        response = _post(server, _request(article))
+    assert response.status_code == 200
+    assert len(waits) == 1 and 0 <= waits[0] <= 0.5 - 0.2
