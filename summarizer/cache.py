@@ -61,7 +61,7 @@ class ResponseCache:
         if not isinstance(raw, str):
             return None
         try:
-            return Record.from_json(raw, f"cache entry {key}")
+            return Record.from_json(raw, f"cache entry {key}", defer_output=True)
         except RecordingError:
             return None
 

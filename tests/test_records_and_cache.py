@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from summarizer.cache import ResponseCache, cache_key
 from summarizer.config import load_settings
+from summarizer.errors import RecordingError
 from summarizer.ingest import article_id, load_articles
 from summarizer.prompts import bundled_prompts_dir, load_prompts
 from summarizer.records import Record, read_recordings, schema_hash
@@ -101,3 +102,55 @@ def test_cache_entry_is_the_recording_record(tmp_path: Path) -> None:
         assert cache.clear() == 1
         assert cache.get(record.key) is None
     assert record.to_json() == path.read_text(encoding="utf-8"), "recording files are written as to_json() writes"
+
+
+def _recording() -> Record:
+    path = RECORDINGS / "000_c7654b6822704fd4.json"
+    return Record.from_json(path.read_text(encoding="utf-8"), str(path))
+
+
+def test_a_record_read_from_the_cache_gives_the_same_output_extraction_and_text(tmp_path: Path) -> None:
+    record = _recording()
+    with ResponseCache(tmp_path / "c") as cache:
+        cache.put(record)
+        cached = cache.get(record.key)
+        other = cache.get(record.key)
+    assert cached is not None and other is not None
+    assert cached.extraction() == record.extraction()
+    assert cached.to_json() == record.to_json()
+    assert cached.model_dump(mode="json") == record.model_dump(mode="json")
+    assert other.output == record.output and other == record
+
+
+def test_records_differing_only_in_output_are_not_equal(tmp_path: Path) -> None:
+    record = _recording()
+    changed = record.model_copy(update={"output": {**record.output, "summary": "Another summary."}})
+    assert changed.output["summary"] == "Another summary." and record.output["summary"] != "Another summary."
+    assert changed != record and changed.request == record.request
+    with ResponseCache(tmp_path / "c") as cache:
+        cache.put(changed)
+        cached = cache.get(record.key)
+    assert cached is not None and cached == changed and cached != record
+    assert cached.model_copy(update={"output": record.output}) == record
+
+
+def test_a_record_without_an_output_names_the_field() -> None:
+    fields = _recording().model_dump(mode="json")
+    del fields["output"]
+    with pytest.raises(ValidationError, match=r"output\n  Field required"):
+        Record.model_validate(fields)
+    with pytest.raises(ValidationError, match=r"output\n  Input should be a valid dictionary"):
+        Record.model_validate({**fields, "output": ["not", "an", "object"]})
+
+
+def test_a_cache_entry_cut_short_is_a_miss_and_one_with_a_broken_output_says_which(tmp_path: Path) -> None:
+    record = _recording()
+    text = record.to_json()
+    with ResponseCache(tmp_path / "c") as cache:
+        cache._cache.set(record.key, text[: len(text) - 200])
+        assert cache.get(record.key) is None
+        cache._cache.set(record.key, text.replace('"output": {', '"output": ["not an object"], "unused": {', 1))
+        broken = cache.get(record.key)
+    assert broken is not None and broken.key == record.key
+    with pytest.raises(RecordingError, match=rf"^record {record.key}: .*output: .*; re-record it$"):
+        broken.extraction()
