@@ -159,7 +159,7 @@ class Record(_RecordFields):
     @model_validator(mode="wrap")
     @classmethod
     def _take_output(cls, data: Any, handler: ModelWrapValidatorHandler[Record]) -> Record:
-        if not isinstance(data, dict) or isinstance(data, Record):
+        if not isinstance(data, dict):
             return handler(data)
         fields = {name: value for name, value in data.items() if name != "output"}
         record = handler(fields)
@@ -209,7 +209,7 @@ class Record(_RecordFields):
             return NotImplemented
         return self.__dict__ == other.__dict__ and self.output == other.output
 
-    __hash__ = None  # type: ignore[assignment]  # (the output is a dict, as it always was)
+    __hash__ = None  # type: ignore[assignment]  # a record holds a dict, its output
 
     def to_json(self) -> str:
         """Readable, stable JSON: the text of a recording file and of a cache entry."""
