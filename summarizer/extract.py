@@ -9,9 +9,11 @@ the model with the validation errors by instructor's re-ask, a bounded number of
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import re
+import ssl
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,6 +126,16 @@ def _send_as_given(client: openai.AsyncOpenAI) -> None:
 # instructor wraps a plain model in a new class on every request, which defeats its own schema cache: about
 # 30 ms of CPU a request for this schema, the whole budget of a concurrent run. Wrapped once here instead.
 _RESPONSE_MODEL = response_schema(ArticleExtraction)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying TLS context, built once per process and shared by every client: loading the
+    CA certificates takes about 30 ms, which each new client (each run with misses, each API call) would
+    otherwise pay again."""
+    return httpx2.create_ssl_context()
+
+
 _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _MAX_BACKOFF = 30.0
 _FENCED = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL)
@@ -273,9 +285,11 @@ class Extractor:
         # and httpx's own transport is used instead: its trace hook tells when a request's body has left, and
         # that is when the limiter counts it.
         http_client = (
-            openai.DefaultAsyncHttpxClient(event_hooks={"request": [self._before_request]}, limits=limits)
+            openai.DefaultAsyncHttpxClient(
+                event_hooks={"request": [self._before_request]}, limits=limits, verify=tls_context()
+            )
             if self.limiter.active
-            else openai.DefaultAioHttpClient(limits=limits)
+            else openai.DefaultAioHttpClient(limits=limits, verify=tls_context())
         )
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError
-from summarizer.extract import Extractor
+from summarizer.extract import Extractor, tls_context
 from summarizer.ingest import Article, load_articles
 from summarizer.loopback import LoopbackServer
 from summarizer.prompts import load_prompts
@@ -102,3 +104,24 @@ def test_no_key_names_every_way_out(settings: Settings) -> None:
         Extractor(Settings(cache_dir=settings.cache_dir), load_prompts())
     message = str(caught.value)
     assert all(part in message for part in ("OPENAI_API_KEY", "--base-url", "--replay"))
+
+
+def test_clients_share_one_tls_context_so_the_certificates_are_loaded_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    loads: list[object] = []
+    real_load = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(args or kwargs)
+        real_load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    tls_context.cache_clear()
+    plain = Settings(api_key=FAKE_KEY, base_url="http://127.0.0.1:9/v1", cache_dir=tmp_path)
+    limited = plain.replace(rpm=60)
+    Extractor(plain, load_prompts())
+    after_one = len(loads)
+    for settings in (plain, limited, limited):
+        Extractor(settings, load_prompts())
+    assert after_one > 0 and len(loads) == after_one
