@@ -87,9 +87,7 @@ def warm_briefing(settings: Settings, articles: list[Article]) -> float:
     start = time.perf_counter()
     with Pipeline(settings) as pipeline:
         results = pipeline.run(articles)
-    briefing = merge_records([(r.article, r.record) for r in results if r.record is not None], generated=GENERATED)
-    render(briefing, "md")
-    render(briefing, "json")
+    _brief_and_render([(r.article, r.record) for r in results if r.record is not None])
     return time.perf_counter() - start
 
 
@@ -117,12 +115,16 @@ def sequential_loop(url: str, articles: list[Article]) -> float:
     return time.perf_counter() - start
 
 
-def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:
-    gc.collect()
-    start = time.perf_counter()
+def _brief_and_render(pairs: list[tuple[Article, Record]]) -> None:
     briefing = merge_records(pairs, generated=GENERATED)
     render(briefing, "md")
     render(briefing, "json")
+
+
+def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    _brief_and_render(pairs)
     return time.perf_counter() - start
 
 
