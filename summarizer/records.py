@@ -140,7 +140,7 @@ class Record(_RecordFields):
 
     model_config = ConfigDict(json_schema_extra=_output_in_schema)
     _output: dict[str, Any] | None = PrivateAttr(default=None)
-    _text: str | None = PrivateAttr(default=None)
+    _text: str | bytes | None = PrivateAttr(default=None)
 
     if TYPE_CHECKING:
         # What the validator below accepts; the type checker would otherwise know only the fields.
@@ -218,7 +218,7 @@ class Record(_RecordFields):
         return self.model_dump_json(indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, where: str = "record", *, defer_output: bool = False) -> Record:
+    def from_json(cls, text: str | bytes, where: str = "record", *, defer_output: bool = False) -> Record:
         """Parse a record, naming ``where`` in the error when it is malformed. With ``defer_output`` (for text
         this package wrote, such as cache entries) the output is checked and decoded when first used."""
         try:

@@ -98,6 +98,7 @@ def test_cache_entry_is_the_recording_record(tmp_path: Path) -> None:
     with ResponseCache(tmp_path / "c") as cache:
         cache.put(record)
         assert cache.get(record.key) == record
+        assert cache._cache.get(record.key) == path.read_bytes(), "the entry is the recording file's bytes"
         assert cache.info().entries == 1
         assert cache.clear() == 1
         assert cache.get(record.key) is None
@@ -143,12 +144,23 @@ def test_a_record_without_an_output_names_the_field() -> None:
         Record.model_validate({**fields, "output": ["not", "an", "object"]})
 
 
+def test_a_cache_entry_stored_as_text_by_an_earlier_version_is_still_read(tmp_path: Path) -> None:
+    record = _recording()
+    with ResponseCache(tmp_path / "c") as cache:
+        cache._cache.set(record.key, record.to_json())
+        cached = cache.get(record.key)
+    assert cached is not None and cached == record and cached.extraction() == record.extraction()
+
+
 def test_a_cache_entry_cut_short_is_a_miss_and_one_with_a_broken_output_says_which(tmp_path: Path) -> None:
     record = _recording()
     text = record.to_json()
     with ResponseCache(tmp_path / "c") as cache:
-        cache._cache.set(record.key, text[: len(text) - 200])
-        assert cache.get(record.key) is None
+        raw = text.encode("utf-8")
+        inside_a_character = raw.index("\u2019".encode()) + 1
+        for short in (text[: len(text) - 200], raw[:-200], raw[:inside_a_character]):
+            cache._cache.set(record.key, short)
+            assert cache.get(record.key) is None, short[-20:]
         cache._cache.set(record.key, text.replace('"output": {', '"output": ["not an object"], "unused": {', 1))
         broken = cache.get(record.key)
     assert broken is not None and broken.key == record.key
