@@ -227,8 +227,8 @@ def main() -> None:
     # In a fresh interpreter, as `summarizer brief` runs: this process's allocator is left fragmented by the
     # runs above, and merge then took up to 1.8 times as long (pyperf isolates each benchmark the same way).
     child = [sys.executable, __file__, "--merge-only", "--scales", args.scales, "--repeat", str(repeat)]
-    done = subprocess.run(child, capture_output=True, text=True, check=True)  # noqa: S603
-    runs_by_size: dict[str, list[float]] = json.loads(done.stdout)
+    merged = subprocess.run(child, capture_output=True, text=True, check=True)  # noqa: S603
+    runs_by_size: dict[str, list[float]] = json.loads(merged.stdout)
     timings: dict[int, float] = {}
     for size in scales:
         runs = runs_by_size[str(size)]

@@ -31,8 +31,10 @@ _SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def name_key(name: str) -> str:
     """Case-, accent-, apostrophe- and punctuation-blind form of a name: "Türkiye" → "turkiye"."""
+    # Cached: a briefing keys the same few hundred names tens of thousands of times.
     text = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = _PUNCTUATION.sub(" ", text)
@@ -110,21 +112,22 @@ class EntityResolver:
         if ra == rb:
             return True
         if self._blocked(ra, rb):
-            self.refused.append((label_a, label_b))
+            if (label_a, label_b) not in self.refused:
+                self.refused.append((label_a, label_b))
             return False
         self._parent[rb] = ra
         self._canon[ra] = self._canon.get(ra, set()) | self._canon.pop(rb, set())
         return True
 
-    def observe(self, name: str, spellings: Iterable[str] = ()) -> None:
-        """Record that an article calls one actor ``name`` and also ``spellings``."""
+    def observe(self, name: str, spellings: Iterable[str] = (), times: int = 1) -> None:
+        """Record that an article calls one actor ``name`` and also ``spellings`` (``times`` articles do)."""
         key = name_key(name)
         if not key:
             return
         self._display_by_root = None
         self._find(key)
-        self._seen[key] += 1
-        self._tally(key)[name] += 1
+        self._seen[key] += times
+        self._tally(key)[name] += times
         for spelling in spellings:
             other = name_key(spelling)
             if other and other != key:

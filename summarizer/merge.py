@@ -58,7 +58,8 @@ class SourcedExtraction:
 
 def _unique(values: Iterable[str | None]) -> list[str]:
     seen: dict[str, None] = {}
-    for value in values:
+    # Exact repeats go first, in C: an actor named by thousands of sources has a few distinct spellings.
+    for value in dict.fromkeys(values):
         if value and value.strip():
             seen.setdefault(value.strip(), None)
     return list(seen)
@@ -157,12 +158,13 @@ class _Merger:
                 yield s.number, item
 
     def observe_names(self) -> None:
-        for _, party in self.each(lambda e: e.parties):
-            self.resolver.observe(party.name, party.spellings)
-        for _, mediator in self.each(lambda e: e.mediators):
-            self.resolver.observe(mediator.name)
-        for _, person in self.each(lambda e: e.people):
-            self.resolver.observe(person.name, person.spellings)
+        # Each way of naming an actor is observed once, with its count: sources repeat the same few names.
+        named: Counter[tuple[str, tuple[str, ...]]] = Counter()
+        named.update((party.name, tuple(party.spellings)) for _, party in self.each(lambda e: e.parties))
+        named.update((mediator.name, ()) for _, mediator in self.each(lambda e: e.mediators))
+        named.update((person.name, tuple(person.spellings)) for _, person in self.each(lambda e: e.people))
+        for (name, spellings), times in named.items():
+            self.resolver.observe(name, spellings, times)
         self.resolver.link_fuzzy()
 
     def name(self, value: str | None) -> str | None:

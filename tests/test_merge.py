@@ -95,6 +95,20 @@ def test_distinct_actors_are_never_merged() -> None:
     assert any("kept 'Pakistan' and 'TTP' apart" in n for n in briefing.notices)
 
 
+def test_a_refused_link_is_noticed_once_however_many_sources_make_it() -> None:
+    sources = [
+        source(1, "Pakistan and the TTP.", parties=[party("Pakistan", "TTP"), party("TTP", kind="armed_group")]),
+        source(2, "Pakistan, the TTP, Islamabad.", parties=[party("Pakistan", "TTP", "Islamabad")]),
+        source(3, "Pakistan and the TTP.", parties=[party("Pakistan", "TTP")]),
+    ]
+    briefing = brief(*sources)
+    assert [n for n in briefing.notices if "apart" in n] == [
+        "kept 'Pakistan' and 'TTP' apart: the alias table declares them distinct actors"]  # fmt: skip
+    by_name = {p.name: p for p in briefing.parties}
+    assert by_name["Pakistan"].source_numbers == [1, 2, 3]
+    assert by_name["Tehrik-e-Taliban Pakistan"].source_numbers == [1]
+
+
 def test_a_minister_is_not_his_country() -> None:
     one = source(1, "Pakistan said. Khawaja Asif said.", parties=[party("Pakistan")],
                  people=[{"name": "Khawaja Asif", "title": "Defence Minister", "affiliation": "Pakistan",
