@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from .cost import CostReport
 from .schema import (
@@ -24,7 +25,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-class Citation(_Model):
+# A dataclass with slots, not a model: a briefing holds one citation per fact per source (over a million at
+# 50,000 records), and a model instance, with its __dict__ and its set of fields given, took 520 bytes to this
+# one's 96. Validation, JSON and the schema are the same.
+@pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid", use_attribute_docstrings=True))
+class Citation:
     """One source's support for a fact: the source's number and the quote it gives."""
 
     source: int

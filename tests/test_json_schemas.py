@@ -6,6 +6,10 @@ import json
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
+
+from summarizer.briefing import Briefing, Citation
+from summarizer.rendering import render
 
 from .conftest import RECORDINGS, ROOT
 
@@ -18,6 +22,16 @@ def _schema(name: str) -> dict[str, object]:
 def test_golden_briefing_json_validates() -> None:
     briefing = json.loads((ROOT / "fixtures" / "briefing" / "example.json").read_text(encoding="utf-8"))
     jsonschema.validate(briefing, _schema("briefing.json"))
+
+
+def test_the_json_briefing_reads_back_as_the_same_briefing() -> None:
+    text = (ROOT / "fixtures" / "briefing" / "example.json").read_text(encoding="utf-8")
+    briefing = Briefing.model_validate_json(text)
+    assert render(briefing, "json") == text
+    citation = briefing.parties[0].citations[0]
+    assert isinstance(citation, Citation) and citation == Citation(citation.source, citation.quote, citation.found)
+    with pytest.raises(ValidationError, match="source"):
+        Briefing.model_validate_json(text.replace('"source": 1,', '"source": "first",', 1))
 
 
 def test_recordings_validate_as_records_and_extractions() -> None:
