@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic import BaseModel, ConfigDict, Field, with_config
 
 from .cost import CostReport
 from .schema import (
@@ -25,10 +25,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
-# A dataclass with slots, not a model: a briefing holds one citation per fact per source (over a million at
-# 50,000 records), and a model instance, with its __dict__ and its set of fields given, took 520 bytes to this
-# one's 96. Validation, JSON and the schema are the same.
-@pydantic_dataclass(frozen=True, slots=True, config=ConfigDict(extra="forbid", use_attribute_docstrings=True))
+# A plain dataclass with slots, not a model: a briefing holds one citation per fact per source (over a million
+# at 50,000 records). A model instance took 520 bytes and 2.5 µs to build, this 96 bytes and under 1 µs: merge
+# builds citations from validated extractions, so they are not validated again. A briefing read from JSON
+# still validates each citation (``extra="forbid"`` included), and its JSON and schema are as a model's.
+@with_config(ConfigDict(extra="forbid", use_attribute_docstrings=True))
+@dataclass(frozen=True, slots=True)
 class Citation:
     """One source's support for a fact: the source's number and the quote it gives."""
 

@@ -32,6 +32,8 @@ def test_the_json_briefing_reads_back_as_the_same_briefing() -> None:
     assert isinstance(citation, Citation) and citation == Citation(citation.source, citation.quote, citation.found)
     with pytest.raises(ValidationError, match="source"):
         Briefing.model_validate_json(text.replace('"source": 1,', '"source": "first",', 1))
+    with pytest.raises(ValidationError, match="unknown"):
+        Briefing.model_validate_json(text.replace('"found": true', '"found": true, "unknown": 1', 1))
 
 
 def test_recordings_validate_as_records_and_extractions() -> None:
