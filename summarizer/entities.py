@@ -31,10 +31,8 @@ _SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=16384)
 def name_key(name: str) -> str:
     """Case-, accent-, apostrophe- and punctuation-blind form of a name: "Türkiye" → "turkiye"."""
-    # Cached: a briefing keys the same few hundred names tens of thousands of times.
     text = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = _PUNCTUATION.sub(" ", text)
