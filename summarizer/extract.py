@@ -118,9 +118,24 @@ def _send_as_given(client: openai.AsyncOpenAI) -> None:
         body = {key: value for key, value in kwargs.items() if not isinstance(value, openai.Omit | openai.NotGiven)}
         if body.get("stream"):
             raise ValueError("streaming is not supported by this client")
-        return await client.post("/chat/completions", cast_to=ChatCompletion, body=body, options=options)
+        response = await client.post("/chat/completions", cast_to=httpx2.Response, body=body, options=options)
+        return _completion(response)
 
     client.chat.completions.create = create  # type: ignore[method-assign,assignment]
+
+
+def _completion(response: httpx2.Response) -> ChatCompletion:
+    """The answer as a ``ChatCompletion``. openai builds it field by field in Python without validating (about
+    0.3 ms a request, a twentieth of the client's work); pydantic validates and builds it from the bytes in a
+    tenth of that. An answer that does not fit the type (other endpoints are looser) is built as openai builds
+    it; a body that is not a JSON object raises ``json.JSONDecodeError``, a transport fault."""
+    try:
+        return ChatCompletion.model_validate_json(response.content)
+    except ValidationError:
+        data = response.json()
+    if not isinstance(data, dict):
+        raise json.JSONDecodeError("the answer is not a JSON object", response.text, 0)
+    return ChatCompletion.construct(**data)
 
 
 # instructor wraps a plain model in a new class on every request, which defeats its own schema cache: about

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.server
+import json
 import ssl
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +130,53 @@ def test_clients_share_one_tls_context_so_the_certificates_are_loaded_once(
     for settings in (plain, limited, limited):
         Extractor(settings, load_prompts())
     assert after_one > 0 and len(loads) == after_one
+
+
+@contextlib.contextmanager
+def _answering(body: bytes) -> Iterator[str]:
+    """An endpoint that answers every request with ``body`` (HTTP 200, JSON); yields its base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as endpoint:
+        thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
+        finally:
+            endpoint.shutdown()
+
+
+def test_an_answer_looser_than_openai_s_type_is_still_read(
+    recordings: dict[str, Record], settings: Settings, article: Article
+) -> None:
+    # No "created" or "object", and a finish reason openai's type does not list, as some local servers answer.
+    output = recordings[article.id].output
+    call = {"id": "c1", "type": "function", "function": {"name": "ArticleExtraction", "arguments": json.dumps(output)}}
+    answer = {"id": "local-1", "model": "local-model", "usage": {"prompt_tokens": 900, "completion_tokens": 300},
+              "choices": [{"index": 0, "finish_reason": "eos",
+                           "message": {"role": "assistant", "content": None, "tool_calls": [call]}}]}  # fmt: skip
+    with _answering(json.dumps(answer).encode()) as url:
+        record = extract_one(settings.replace(base_url=url), article)
+    assert record.output == output and record.extraction() == recordings[article.id].extraction()
+    assert record.response.model == "local-model" and record.response.finish_reason == "eos"
+    assert record.response.usage is not None and record.response.usage.prompt_tokens == 900
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"an answer"', b'{"id": "cut'])
+def test_an_answer_that_is_not_a_json_object_is_a_transport_fault(
+    body: bytes, settings: Settings, article: Article
+) -> None:
+    with _answering(body) as url, pytest.raises(ExtractionError, match=r"gave up after 2 attempt") as caught:
+        extract_one(settings.replace(base_url=url, max_attempts=2, max_reasks=0), article, backoff_initial=0.01)
+    assert caught.value.attempts == 2
