@@ -170,6 +170,11 @@ class _Merger:
     def name(self, value: str | None) -> str | None:
         return self.resolver.resolve(value)
 
+    def spellings_of(self, shown: str, name: str, spellings: Sequence[str]) -> list[str]:
+        """``name`` and those of its ``spellings`` that name the same actor: not one the alias table keeps
+        apart ("TTP" given as a spelling of Pakistan)."""
+        return [name, *(s for s in spellings if self.name(s) == shown)]
+
     def parties(self) -> list[PartyEntry]:
         slots: dict[str, tuple[list[PartyKind], list[str], list[str], list[Citation]]] = {}
         for number, party in self.each(lambda e: e.parties):
@@ -177,7 +182,7 @@ class _Merger:
             kinds, roles, names, citations = slots.setdefault(name, ([], [], [], []))
             kinds.append(party.kind)
             roles.extend(part.strip() for part in party.role.split(";"))
-            names.extend([party.name, *party.spellings])
+            names.extend(self.spellings_of(name, party.name, party.spellings))
             citations.append(self.cite(number, party.evidence))
         return [
             PartyEntry(
@@ -217,7 +222,7 @@ class _Merger:
             titles, affiliations, names, citations = slots.setdefault(name, ([], [], [], []))
             titles.append(person.title or "")
             affiliations.append(self.name(person.affiliation) or "")
-            names.extend([person.name, *person.spellings])
+            names.extend(self.spellings_of(name, person.name, person.spellings))
             citations.append(self.cite(number, person.evidence))
         return [
             PersonEntry(

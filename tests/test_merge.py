@@ -106,6 +106,7 @@ def test_a_refused_link_is_noticed_once_however_many_sources_make_it() -> None:
         "kept 'Pakistan' and 'TTP' apart: the alias table declares them distinct actors"]  # fmt: skip
     by_name = {p.name: p for p in briefing.parties}
     assert by_name["Pakistan"].source_numbers == [1, 2, 3]
+    assert by_name["Pakistan"].names == ["Pakistan", "Islamabad"], "not written TTP: that is another actor"
     assert by_name["Tehrik-e-Taliban Pakistan"].source_numbers == [1]
 
 
