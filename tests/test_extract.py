@@ -16,7 +16,7 @@ import pytest
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError
-from summarizer.extract import Extractor, tls_context
+from summarizer.extract import Extractor, _BodyEncoder, tls_context
 from summarizer.ingest import Article, load_articles
 from summarizer.loopback import LoopbackServer
 from summarizer.prompts import load_prompts
@@ -133,12 +133,15 @@ def test_clients_share_one_tls_context_so_the_certificates_are_loaded_once(
 
 
 @contextlib.contextmanager
-def _answering(body: bytes) -> Iterator[str]:
-    """An endpoint that answers every request with ``body`` (HTTP 200, JSON); yields its base URL."""
+def _answering(body: bytes, received: list[bytes] | None = None) -> Iterator[str]:
+    """An endpoint that answers every request with ``body`` (HTTP 200, JSON), keeping the requests' bodies in
+    ``received``; yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["content-length"]))
+            sent = self.rfile.read(int(self.headers["content-length"]))
+            if received is not None:
+                received.append(sent)
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -180,3 +183,47 @@ def test_an_answer_that_is_not_a_json_object_is_a_transport_fault(
     with _answering(body) as url, pytest.raises(ExtractionError, match=r"gave up after 2 attempt") as caught:
         extract_one(settings.replace(base_url=url, max_attempts=2, max_reasks=0), article, backoff_initial=0.01)
     assert caught.value.attempts == 2
+
+
+def _tool_answer(output: dict[str, Any]) -> bytes:
+    call = {"id": "c1", "type": "function", "function": {"name": "ArticleExtraction", "arguments": json.dumps(output)}}
+    choice = {"index": 0, "finish_reason": "tool_calls",
+              "message": {"role": "assistant", "content": None, "tool_calls": [call]}}  # fmt: skip
+    return json.dumps(
+        {"id": "a1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice]}
+    ).encode()
+
+
+def test_request_bodies_are_openai_s_json_with_the_schema_in_each(
+    recordings: dict[str, Record], settings: Settings
+) -> None:
+    articles = load_articles([ARTICLES]).articles[:2]
+    received: list[bytes] = []
+
+    async def extract_both(url: str) -> None:
+        async with Extractor(settings.replace(base_url=url), load_prompts()) as extractor:
+            for a in articles:
+                await extractor.extract(a, f"k-{a.id}")
+
+    with _answering(_tool_answer(recordings[articles[0].id].output), received) as url:
+        asyncio.run(extract_both(url))
+    assert len(received) == 2
+    sent = [json.loads(body) for body in received]
+    for body, parsed, a in zip(received, sent, articles, strict=True):
+        assert body == json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode(), "openai's encoding"
+        assert a.text.splitlines()[0] in parsed["messages"][1]["content"]
+        [tool] = parsed["tools"]
+        assert tool["function"]["name"] == "ArticleExtraction" and "casualties" in json.dumps(tool)
+    assert sent[0]["tools"] == sent[1]["tools"] and sent[0]["messages"] != sent[1]["messages"]
+
+
+def test_a_repeated_parameter_changed_in_place_is_encoded_again() -> None:
+    encoder = _BodyEncoder()
+    function = {"name": "first"}
+    tools = [{"type": "function", "function": function}]
+    first = encoder.encode({"model": "m", "tools": tools})
+    function["name"] = "second"
+    second = encoder.encode({"model": "m", "tools": tools})
+    assert json.loads(first)["tools"][0]["function"]["name"] == "first"
+    assert json.loads(second)["tools"][0]["function"]["name"] == "second"
+    assert second == json.dumps({"model": "m", "tools": tools}, separators=(",", ":")).encode()
