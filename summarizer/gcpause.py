@@ -4,6 +4,8 @@ CPython starts a collection every few hundred container allocations, and each ol
 every object still alive. Building a briefing from thousands of records allocates hundreds of thousands of
 objects that all stay alive, so those passes find nothing to free and, at 5,000 records, took about half of
 merge's time. Reference counting still frees everything that is not in a cycle while the collector is paused.
+When the pause ends, what it built is moved to the oldest generation, so that the next young collection does
+not walk it all.
 """
 
 from __future__ import annotations
@@ -24,4 +26,16 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _age_everything()
             gc.enable()
+
+
+def _age_everything() -> None:
+    # What the block built is all still in the youngest generation, so the first collection after it would
+    # walk all of it (a whole briefing: 40 to 55 ms at 5,000 records) to find nothing to free. freeze() and
+    # unfreeze() move every tracked object into the oldest generation without walking any; they are looked at
+    # again at the next full collection, which CPython runs as the old generation grows. Not when the process
+    # keeps objects frozen itself (a server that freezes before forking): unfreeze() would release those too.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -300,6 +300,22 @@ def test_collector_is_paused_while_merging_and_restored_after() -> None:
     assert via_pairs == brief(one)
 
 
+def test_what_merge_built_is_not_walked_by_the_next_young_collection() -> None:
+    one = source(1, "Pakistan attended.", parties=[party("Pakistan", evidence="Pakistan attended")])
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1_000_000, 10, 10)  # no collection may run between the merge and the checks
+    try:
+        briefing = merge_records([(one.article, one.record)], generated=WHEN)
+        assert any(o is briefing for o in gc.get_objects(generation=2)), "moved to the oldest generation"
+        gc.freeze()  # a process that keeps objects frozen (as a server does before forking) keeps them so
+        frozen = gc.get_freeze_count()
+        again = merge_records([(one.article, one.record)], generated=WHEN)
+        assert gc.get_freeze_count() == frozen and again == briefing
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
 def test_one_quote_given_for_several_facts_is_checked_for_each() -> None:
     one = source(1, "Pakistan and Afghanistan met.", parties=[
         party("Pakistan", evidence="Pakistan and Afghanistan sat down"),
