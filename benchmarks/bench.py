@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from summarizer.cache import entry_bytes, entry_record  # noqa: E402
 from summarizer.config import Settings  # noqa: E402
 from summarizer.ingest import Article  # noqa: E402
 from summarizer.merge import merge_records  # noqa: E402
@@ -130,8 +131,8 @@ def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:
 
 def as_cached(record: Record) -> Record:
     """``record`` as a run from the cache hands it to the briefing: its stored bytes, its output not yet
-    decoded (``ResponseCache.put`` and ``get``, without the disk)."""
-    return Record.from_json(record.to_json().encode("utf-8"), "benchmark record", defer_output=True)
+    decoded (what ``ResponseCache.put`` stores and ``get`` reads, without the disk)."""
+    return entry_record(entry_bytes(record), record.key)
 
 
 def merge_timings(scales: list[int], repeat: int) -> dict[int, list[float]]:

@@ -42,6 +42,17 @@ def cache_key(article: Article, settings: Settings, prompts: PromptSet) -> str:
     return digest(KEY_VERSION, canonical_json(parts), length=32)
 
 
+def entry_bytes(record: Record) -> bytes:
+    """What the cache stores for ``record``: the text of its recording file, in UTF-8."""
+    return record.to_json().encode("utf-8")
+
+
+def entry_record(raw: str | bytes, key: str) -> Record:
+    """The record in a stored entry, its output decoded when first used. Raises RecordingError when the entry
+    is not a record."""
+    return Record.from_json(raw, f"cache entry {key}", defer_output=True)
+
+
 @dataclass(frozen=True, slots=True)
 class CacheInfo:
     """What ``summarizer cache info`` shows."""
@@ -65,13 +76,13 @@ class ResponseCache:
         if not isinstance(raw, bytes | str):
             return None
         try:
-            return Record.from_json(raw, f"cache entry {key}", defer_output=True)
+            return entry_record(raw, key)
         except RecordingError:
             return None
 
     def put(self, record: Record) -> None:
         """Store ``record`` under its own key."""
-        self._cache.set(record.key, record.to_json().encode("utf-8"))
+        self._cache.set(record.key, entry_bytes(record))
 
     def info(self) -> CacheInfo:
         """Entry count and size on disk."""
