@@ -16,6 +16,7 @@ import logging
 import re
 import ssl
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -104,8 +105,16 @@ _check_each_model_once()
 # rename aliased keys and encode files: about 1 ms of CPU a request for this schema and prompt, a tenth of the
 # client's work in a concurrent run. A chat request built here has nothing to rename or encode, so it is posted
 # as given, through the client's documented ``post`` for raw requests (same headers, auth, timeouts).
-def _send_as_given(client: openai.AsyncOpenAI) -> None:
-    """Make ``client.chat.completions.create`` (what instructor calls) post its parameters unwalked."""
+#
+# This ``create`` is also where every request and answer is counted. instructor keeps a running total of
+# usage too, deep-copying it twice a request (about a twentieth of the client's work) for hooks this package
+# does not use, and its hooks inspect the signature of a handler of the request's arguments on every call.
+# Counted here instead, the answer reaches instructor without ``usage``, and instructor's total stays unused.
+def _send_as_given(
+    client: openai.AsyncOpenAI, sending: Callable[[], None], answered: Callable[[ChatCompletion], None]
+) -> None:
+    """Make ``client.chat.completions.create`` (what instructor calls) post its parameters unwalked, calling
+    ``sending`` before each request and ``answered`` with each answer before instructor sees it."""
 
     async def create(**kwargs: Any) -> ChatCompletion:
         options: openai.RequestOptions = {}
@@ -121,8 +130,12 @@ def _send_as_given(client: openai.AsyncOpenAI) -> None:
         if body.get("stream"):
             raise ValueError("streaming is not supported by this client")
         content = encoder.encode(body)
+        sending()
         response = await client.post("/chat/completions", cast_to=httpx2.Response, content=content, options=options)
-        return _completion(response)
+        completion = _completion(response)
+        answered(completion)
+        completion.usage = None
+        return completion
 
     encoder = _BodyEncoder()
     client.chat.completions.create = create  # type: ignore[method-assign,assignment]
@@ -359,10 +372,8 @@ class Extractor:
             max_retries=0,  # tenacity owns transport retries, so they are counted and bounded in one place
             http_client=http_client,
         )
-        _send_as_given(self._openai)
+        _send_as_given(self._openai, self._on_request, self._on_response)
         self._client = from_openai(self._openai, mode=_MODES[settings.mode])
-        self._client.on("completion:kwargs", self._on_request)
-        self._client.on("completion:response", self._on_response)
         self._client.on("parse:error", self._on_parse_error)
 
     async def aclose(self) -> None:
@@ -418,7 +429,7 @@ class Extractor:
             schema_hash=self._schema_hash,
         )
 
-    def _on_request(self, *_: Any, **__: Any) -> None:
+    def _on_request(self) -> None:
         tally = _current_tally.get()
         if tally is not None:
             tally.attempts += 1
@@ -453,8 +464,8 @@ class Extractor:
         key = self.settings.api_key
         return redact(text, [key.get_secret_value()] if key is not None else [])
 
-    def _on_response(self, completion: Any) -> None:
-        usage = getattr(completion, "usage", None)
+    def _on_response(self, completion: ChatCompletion) -> None:
+        usage = completion.usage
         tally = _current_tally.get()
         if usage is None or tally is None:
             return

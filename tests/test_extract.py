@@ -133,15 +133,17 @@ def test_clients_share_one_tls_context_so_the_certificates_are_loaded_once(
 
 
 @contextlib.contextmanager
-def _answering(body: bytes, received: list[bytes] | None = None) -> Iterator[str]:
-    """An endpoint that answers every request with ``body`` (HTTP 200, JSON), keeping the requests' bodies in
-    ``received``; yields its base URL."""
+def _answering(answers: bytes | list[bytes], received: list[bytes] | None = None) -> Iterator[str]:
+    """An endpoint that answers each request with the next of ``answers`` (HTTP 200, JSON; the last one again
+    once they run out), keeping the requests' bodies in ``received``; yields its base URL."""
+    queue = [answers] if isinstance(answers, bytes) else list(answers)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             sent = self.rfile.read(int(self.headers["content-length"]))
             if received is not None:
                 received.append(sent)
+            body = queue.pop(0) if len(queue) > 1 else queue[0]
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -185,13 +187,29 @@ def test_an_answer_that_is_not_a_json_object_is_a_transport_fault(
     assert caught.value.attempts == 2
 
 
-def _tool_answer(output: dict[str, Any]) -> bytes:
+def _tool_answer(output: dict[str, Any], usage: tuple[int, int] | None = None) -> bytes:
     call = {"id": "c1", "type": "function", "function": {"name": "ArticleExtraction", "arguments": json.dumps(output)}}
     choice = {"index": 0, "finish_reason": "tool_calls",
               "message": {"role": "assistant", "content": None, "tool_calls": [call]}}  # fmt: skip
-    return json.dumps(
-        {"id": "a1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice]}
-    ).encode()
+    answer: dict[str, Any] = {"id": "a1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice]}
+    if usage is not None:
+        prompt, completion = usage
+        answer["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                           "total_tokens": prompt + completion}  # fmt: skip
+    return json.dumps(answer).encode()
+
+
+def test_tokens_and_requests_are_summed_over_a_re_ask(
+    recordings: dict[str, Record], settings: Settings, article: Article
+) -> None:
+    good = recordings[article.id].output
+    failing = {**good, "casualties": [{"kind": "killed", "figure_text": "many", "low": "many"}]}
+    answers = [_tool_answer(failing, (1000, 100)), _tool_answer(good, (1300, 120))]
+    with _answering(answers) as url:
+        record = extract_one(settings.replace(base_url=url, max_reasks=1), article)
+    assert record.output == good and record.response.attempts == 2
+    assert record.response.usage is not None
+    assert (record.response.usage.prompt_tokens, record.response.usage.completion_tokens) == (2300, 220)
 
 
 def test_request_bodies_are_openai_s_json_with_the_schema_in_each(
