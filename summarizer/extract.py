@@ -106,10 +106,10 @@ _check_each_model_once()
 # client's work in a concurrent run. A chat request built here has nothing to rename or encode, so it is posted
 # as given, through the client's documented ``post`` for raw requests (same headers, auth, timeouts).
 #
-# This ``create`` is also where every request and answer is counted. instructor keeps a running total of
-# usage too, deep-copying it twice a request (about a twentieth of the client's work) for hooks this package
-# does not use, and its hooks inspect the signature of a handler of the request's arguments on every call.
-# Counted here instead, the answer reaches instructor without ``usage``, and instructor's total stays unused.
+# This ``create`` is also where every request and answer is counted: instructor's hook of the request's
+# arguments inspects its handler's signature on every call. (instructor also keeps its own running total of
+# usage, unused here. Handing it answers without ``usage`` would not save that work: it then tries to import
+# another provider's SDK on every answer, a search of the whole import path when that SDK is not installed.)
 def _send_as_given(
     client: openai.AsyncOpenAI, sending: Callable[[], None], answered: Callable[[ChatCompletion], None]
 ) -> None:
@@ -134,7 +134,6 @@ def _send_as_given(
         response = await client.post("/chat/completions", cast_to=httpx2.Response, content=content, options=options)
         completion = _completion(response)
         answered(completion)
-        completion.usage = None
         return completion
 
     encoder = _BodyEncoder()

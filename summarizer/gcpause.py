@@ -1,4 +1,5 @@
-"""Pauses the cyclic garbage collector while a large structure of live objects is built.
+"""Pauses the cyclic garbage collector while a large structure of live objects is built, and spaces out its
+young collections while many requests are in flight.
 
 CPython starts a collection every few hundred container allocations, and each older-generation pass walks
 every object still alive. Building a briefing from thousands of records allocates hundreds of thousands of
@@ -11,8 +12,12 @@ not walk it all.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+SPACED_YOUNG_THRESHOLD = 10_000
+"""Container allocations between young collections while they are spaced out (CPython's default is 700)."""
 
 
 @contextmanager
@@ -39,3 +44,39 @@ def _age_everything() -> None:
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
+
+
+_spacing = threading.Lock()
+_spaced_blocks = 0
+_threshold_before: int | None = None
+
+
+@contextmanager
+def young_collections_spaced() -> Iterator[None]:
+    """Run the youngest generation's collection after ``SPACED_YOUNG_THRESHOLD`` new container objects instead
+    of CPython's 700, for the block; the threshold in force before is put back when the last such block
+    ends (blocks may overlap, in threads or tasks), unless something else changed it meanwhile.
+
+    A concurrent run keeps the working state of dozens of requests alive at once, and every young collection
+    walks all of it: about 90 collections a 500-article run, which took about a twentieth of the client's CPU,
+    and their walks evicted the client's own data from the processor's caches. The collector still runs, so
+    cyclic garbage is freed as before, only in larger batches; the young generation stays small (a few
+    megabytes)."""
+    global _spaced_blocks, _threshold_before
+    with _spacing:
+        if _spaced_blocks == 0:
+            young, middle, old = gc.get_threshold()
+            if young < SPACED_YOUNG_THRESHOLD:
+                _threshold_before = young
+                gc.set_threshold(SPACED_YOUNG_THRESHOLD, middle, old)
+        _spaced_blocks += 1
+    try:
+        yield
+    finally:
+        with _spacing:
+            _spaced_blocks -= 1
+            if _spaced_blocks == 0 and _threshold_before is not None:
+                young, middle, old = gc.get_threshold()
+                if young == SPACED_YOUNG_THRESHOLD:
+                    gc.set_threshold(_threshold_before, middle, old)
+                _threshold_before = None

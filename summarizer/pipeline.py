@@ -21,6 +21,7 @@ from .cost import CostReport, PriceTable, price_usage, records_cost
 from .daily import focus_on_day
 from .entities import AliasTable
 from .errors import ExtractionError, InputError, UserError
+from .gcpause import young_collections_spaced
 from .ingest import Article, load_articles
 from .loopback import LoopbackServer
 from .merge import merge_records
@@ -178,7 +179,12 @@ class Pipeline:
         answered first, without starting a client; misses go to the endpoint concurrently.
 
         Raises ConfigError when no article can succeed (no key, key rejected); records already fetched
-        stay cached."""
+        stay cached. While it runs, the cyclic collector's young collections are spaced out
+        (``gcpause.young_collections_spaced``)."""
+        with young_collections_spaced():
+            return await self._arun(articles, progress)
+
+    async def _arun(self, articles: Iterable[Article], progress: Progress | None) -> list[ArticleResult]:
         results: list[ArticleResult | None] = []
         misses: list[tuple[int, Article, str]] = []
         for article in articles:

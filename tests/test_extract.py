@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.server
+import importlib.abc
 import json
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +247,27 @@ def test_a_repeated_parameter_changed_in_place_is_encoded_again() -> None:
     assert json.loads(first)["tools"][0]["function"]["name"] == "first"
     assert json.loads(second)["tools"][0]["function"]["name"] == "second"
     assert second == json.dumps({"model": "m", "tools": tools}, separators=(",", ":")).encode()
+
+
+def test_a_warm_client_imports_nothing_per_request(
+    settings: Settings, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module that is not installed is searched for along the whole import path at every attempt: an import
+    # tried per answer (such as another provider's SDK) costs a tenth of the client's CPU in a concurrent run.
+    articles = load_articles([ARTICLES]).articles
+    searched: list[str] = []
+
+    class Recorder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_: object) -> None:
+            searched.append(name)
+
+    async def extract_all() -> None:
+        async with Extractor(settings, load_prompts()) as extractor:
+            await extractor.extract(articles[0], "k-first")  # first use may load modules
+            monkeypatch.setattr(sys, "meta_path", [Recorder(), *sys.meta_path])
+            for a in articles[1:]:
+                await extractor.extract(a, f"k-{a.id}")
+
+    asyncio.run(extract_all())
+    assert server.stats.completions == len(articles)
+    assert searched == []
