@@ -150,6 +150,33 @@ def merge_timings(scales: list[int], repeat: int) -> dict[int, list[float]]:
     return timings
 
 
+def machine_gauge(repeat: int) -> list[float]:
+    """Seconds of a fixed workload that uses nothing of this package (the standard library's JSON on the
+    recordings, and a walk over what it decodes), each of ``repeat`` times. This machine's speed drifts by a
+    third or more within an hour; timed at the start and at the end of a run, the gauge tells a slow spell from
+    a slower program when runs are compared."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(RECORDINGS.glob("*.json"))]
+
+    def walk(value: object) -> int:
+        if isinstance(value, dict):
+            return sum(walk(v) for v in value.values()) + len(value)
+        if isinstance(value, list):
+            return sum(walk(v) for v in value) + len(value)
+        return len(value) if isinstance(value, str) else 1
+
+    def once() -> float:
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(100):
+            for text in texts:
+                value = json.loads(text)
+                walk(value)
+                json.dumps(value, indent=2, ensure_ascii=False)
+        return time.perf_counter() - start
+
+    return [once() for _ in range(repeat)]
+
+
 def _times(values: list[float], unit: float = 1.0, suffix: str = "s", digits: int = 2) -> str:
     best = min(values)
     shown = f"{best * unit:.{digits}f} {suffix}"
@@ -184,7 +211,8 @@ def main() -> None:
     if args.quick:
         args.articles, args.scales = 100, "500,5000"
     n, latency, concurrency, repeat = args.articles, args.latency, args.concurrency, max(1, args.repeat)
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str]] = [("machine gauge at the start (a fixed stdlib workload; lower is faster)",
+                                    _times(machine_gauge(repeat), 1000, "ms", 0))]  # fmt: skip
 
     started = time.perf_counter()
     import openai
@@ -248,6 +276,7 @@ def main() -> None:
         growth = timings[large] / timings[small]
         nlogn = (large * math.log(large)) / (small * math.log(small))
         rows.append((f"growth {small:,} -> {large:,} (n log n allows {nlogn:.1f}x)", f"{growth:.1f}x"))
+    rows.append(("machine gauge at the end", _times(machine_gauge(repeat), 1000, "ms", 0)))
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     rows.append(("peak memory (max RSS of any one process)", f"{peak / 1024:.0f} MiB"))
 
