@@ -6,6 +6,7 @@ Entries stored as str (by earlier versions) are still read."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +14,7 @@ from types import TracebackType
 import diskcache
 
 from .config import Settings
-from .errors import RecordingError
+from .errors import ConfigError, RecordingError
 from .hashing import canonical_json, digest
 from .ingest import Article
 from .prompts import PromptSet
@@ -62,17 +63,33 @@ class CacheInfo:
     size_bytes: int
 
 
+_STORAGE_FAULTS = (OSError, sqlite3.Error, diskcache.Timeout)
+
+
 class ResponseCache:
     """Records by cache key. Safe for several processes at once: diskcache writes each entry in one SQLite
-    transaction, so an entry is either whole or absent."""
+    transaction, so an entry is either whole or absent. A directory that cannot be opened, read or written
+    (a file, no permission, a full disk, a damaged database) raises ConfigError, naming it and the fix."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._cache = diskcache.Cache(str(directory))
+        try:
+            self._cache = diskcache.Cache(str(directory))
+        except _STORAGE_FAULTS as exc:
+            raise self._unusable("open", exc) from None
+
+    def _unusable(self, doing: str, exc: BaseException) -> ConfigError:
+        return ConfigError(
+            f"{self.directory}: cannot {doing} the cache ({exc or type(exc).__name__}); give another --cache-dir "
+            "(or cache_dir in the settings), or free disk space / fix its permissions"
+        )
 
     def get(self, key: str) -> Record | None:
         """The record stored under ``key``, or None (also for an entry that no longer parses)."""
-        raw = self._cache.get(key)
+        try:
+            raw = self._cache.get(key)
+        except _STORAGE_FAULTS as exc:
+            raise self._unusable("read", exc) from None
         if not isinstance(raw, bytes | str):
             return None
         try:
@@ -82,7 +99,10 @@ class ResponseCache:
 
     def put(self, record: Record) -> None:
         """Store ``record`` under its own key."""
-        self._cache.set(record.key, entry_bytes(record))
+        try:
+            self._cache.set(record.key, entry_bytes(record))
+        except _STORAGE_FAULTS as exc:
+            raise self._unusable("write", exc) from None
 
     def info(self) -> CacheInfo:
         """Entry count and size on disk."""
