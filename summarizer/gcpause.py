@@ -59,7 +59,7 @@ def young_collections_spaced() -> Iterator[None]:
 
     A concurrent run keeps the working state of dozens of requests alive at once, and every young collection
     walks all of it: about 100 collections a 500-article run, taking about a twentieth of the client's CPU.
-    Spaced out, the client's CPU a run fell by 5 to 8% in runs taken in turns with and without. The collector
+    Spaced out, the client's CPU a run fell by 3 to 8% in runs taken in turns with and without. The collector
     still runs, so cyclic garbage (about 60 objects an article, mostly tenacity's) is freed as before, only in
     larger batches; the young generation stays small (a few megabytes)."""
     global _spaced_blocks, _threshold_before
