@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
 RECORDINGS = ROOT / "fixtures" / "recordings"
 FAKE_KEY = "fake-key-for-tests-7f3a9c1e5b"
+DEADLINE = 30.0
+"""Seconds any wait in the tests may take before it counts as a hang."""
 
 _real_connect = socket.socket.connect
 
@@ -59,6 +62,19 @@ def server(recordings: dict[str, Record]) -> Iterator[LoopbackServer]:
 def settings(server: LoopbackServer, tmp_path: Path) -> Settings:
     """Settings that point at the loopback server with a recognisable fake key."""
     return load_settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=tmp_path / "cache")
+
+
+def settings_for(server: LoopbackServer, cache: Path, concurrency: int = 8) -> Settings:
+    """Settings for ``server`` with the fake key, caching in ``cache``."""
+    return load_settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=cache, concurrency=concurrency)
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``DEADLINE`` seconds."""
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import diskcache
@@ -15,27 +14,13 @@ from typer.testing import CliRunner
 
 from summarizer.cache import ResponseCache
 from summarizer.cli import app
-from summarizer.config import Settings, load_settings
 from summarizer.errors import ConfigError
 from summarizer.loopback import LoopbackServer
 from summarizer.pipeline import Pipeline
 from summarizer.records import Record
 from summarizer.synthetic import example_variants
 
-from .conftest import ARTICLES, FAKE_KEY, RECORDINGS
-
-DEADLINE = 30.0
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
-
-
-def settings_for(server: LoopbackServer, cache: Path, concurrency: int) -> Settings:
-    return load_settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=cache, concurrency=concurrency)
+from .conftest import ARTICLES, DEADLINE, RECORDINGS, settings_for, wait_for
 
 
 def test_a_run_returns_once_every_record_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

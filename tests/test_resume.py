@@ -6,14 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import diskcache
 
 from summarizer.cache import ResponseCache, cache_key
-from summarizer.config import Settings, load_settings
 from summarizer.ingest import load_articles
 from summarizer.loopback import LoopbackServer
 from summarizer.pipeline import extract_paths
@@ -21,10 +19,7 @@ from summarizer.prompts import load_prompts
 from summarizer.records import Record
 from summarizer.synthetic import example_variants, write_variants
 
-from .conftest import ARTICLES, FAKE_KEY, RECORDINGS
-
-DEADLINE = 30.0
-"""Seconds any wait in these tests may take before it counts as a hang."""
+from .conftest import ARTICLES, DEADLINE, FAKE_KEY, RECORDINGS, settings_for, wait_for
 
 
 def extract_command(paths: Sequence[Path], server: LoopbackServer, cache: Path) -> list[str]:
@@ -47,13 +42,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
-
-
 def cached_records(cache: Path) -> dict[str, Record]:
     """Every entry in the cache by key; each must parse as the record stored under that key."""
     with diskcache.Cache(str(cache)) as raw:
@@ -67,10 +55,6 @@ def cached_records(cache: Path) -> dict[str, Record]:
             assert record.key == key
             records[key] = record
     return records
-
-
-def settings_for(server: LoopbackServer, cache: Path) -> Settings:
-    return load_settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=cache, concurrency=8)
 
 
 def test_a_killed_run_resumes_with_only_the_unfinished_articles(tmp_path: Path) -> None:
