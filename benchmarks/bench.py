@@ -43,7 +43,7 @@ from summarizer.ingest import Article  # noqa: E402
 from summarizer.merge import merge_records  # noqa: E402
 from summarizer.pipeline import Pipeline  # noqa: E402
 from summarizer.records import Record  # noqa: E402
-from summarizer.rendering import render  # noqa: E402
+from summarizer.rendering import render_bytes  # noqa: E402
 from summarizer.synthetic import example_variants, write_variants  # noqa: E402
 
 ARTICLES = ROOT / "fixtures" / "articles"
@@ -117,9 +117,10 @@ def sequential_loop(url: str, articles: list[Article]) -> float:
 
 
 def _brief_and_render(pairs: list[tuple[Article, Record]]) -> None:
+    # What `summarizer brief` does after its run, up to the file: the bytes it writes, each format in turn.
     briefing = merge_records(pairs, generated=GENERATED)
-    render(briefing, "md")
-    render(briefing, "json")
+    render_bytes(briefing, "md")
+    render_bytes(briefing, "json")
 
 
 def merge_and_render(pairs: list[tuple[Article, Record]]) -> float:

@@ -144,12 +144,20 @@ def _day(value: str | None) -> date | None:
         raise UserError(f"--date {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def _write(text: str, output: Path | None) -> None:
+def _write(content: str | bytes, output: Path | None) -> None:
+    data = content.encode() if isinstance(content, str) else content
     if output is None:
-        sys.stdout.write(text)
+        stdout = sys.stdout
+        buffer = getattr(stdout, "buffer", None)
+        if buffer is None:  # a text-only stream put in place of stdout
+            stdout.write(data.decode())
+        else:
+            stdout.flush()
+            buffer.write(data)
+            buffer.flush()
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            output.write_bytes(data)
         except OSError as exc:
             raise SummarizerError(f"{output}: cannot write ({exc.strerror}); choose another --output") from None
 
@@ -184,7 +192,7 @@ def brief(
 ) -> None:
     """Extract every article (cache first) and merge them into one cited briefing."""
     from .pipeline import brief as make_briefing
-    from .rendering import render
+    from .rendering import render_bytes
 
     run = _extract(
         paths, replay, quiet, verbose, config, model=model, base_url=base_url, cache_dir=cache_dir, mode=mode,
@@ -194,7 +202,7 @@ def brief(
         err.print("error: no article could be extracted; nothing to brief", markup=False)
         raise typer.Exit(run.exit_code)
     briefing = make_briefing(run, aliases_files=aliases or [], title=title, day=_day(day))
-    _write(render(briefing, fmt), output)
+    _write(render_bytes(briefing, fmt), output)
     if output is not None and not quiet:
         err.print(f"wrote {output}", markup=False)
     raise typer.Exit(run.exit_code)

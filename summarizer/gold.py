@@ -11,56 +11,65 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass as plain_dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from .errors import InputError, first_problem
 from .schema import CasualtyClaim, Demand, Event, Mediator, Party
 
 GOLD_FORMAT: Literal["summarizer.gold/1"] = "summarizer.gold/1"
-_STRICT = ConfigDict(extra="forbid")
 
 
-class _Judged(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True)
+def _inherited_descriptions(schema: dict[str, Any], cls: type) -> None:
+    # pydantic reads a dataclass's attribute docstrings from its own body only: without this, a gold item's
+    # schema would lose the description of every field it takes from its schema item.
+    for name, prop in schema.get("properties", {}).items():
+        for base in cls.__mro__[1:]:
+            field = getattr(base, "__pydantic_fields__", {}).get(name)
+            if field is not None and field.description:
+                prop.setdefault("description", field.description)
+                break
 
+
+_STRICT = ConfigDict(extra="forbid", json_schema_extra=_inherited_descriptions)
+
+
+# Plain (no slots), so that each gold item can take these fields alongside its schema item's slots.
+@dataclass(frozen=True, kw_only=True, config=ConfigDict(use_attribute_docstrings=True))
+class _Judged:
     optional: bool = False
     """True for an item a careful reader could fairly include or leave out; it counts neither way."""
     note: str | None = None
     """Why the item is annotated as it is, when that is not obvious from the quote."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_STRICT)
 class GoldParty(_Judged, Party):
     """A side in the conflict or the talks, as the article names it."""
 
-    model_config = _STRICT
 
-
+@dataclass(frozen=True, slots=True, kw_only=True, config=_STRICT)
 class GoldMediator(_Judged, Mediator):
     """A third party hosting, mediating, brokering or facilitating."""
 
-    model_config = _STRICT
 
-
+@dataclass(frozen=True, slots=True, kw_only=True, config=_STRICT)
 class GoldDemand(_Judged, Demand):
     """A demand one party makes of another."""
 
-    model_config = _STRICT
 
-
+@dataclass(frozen=True, slots=True, kw_only=True, config=_STRICT)
 class GoldCasualty(_Judged, CasualtyClaim):
     """A casualty claim, with the numbers the article's words allow."""
 
-    model_config = _STRICT
 
-
+@dataclass(frozen=True, slots=True, kw_only=True, config=_STRICT)
 class GoldEvent(_Judged, Event):
     """A dated event at the precision the article supports."""
-
-    model_config = _STRICT
 
 
 class GoldAnnotation(BaseModel):
@@ -82,7 +91,7 @@ class GoldAnnotation(BaseModel):
     events: list[GoldEvent] = Field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@plain_dataclass(frozen=True, slots=True)
 class GoldFile:
     """A gold annotation and where it was read from."""
 

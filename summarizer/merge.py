@@ -133,15 +133,25 @@ class _Merger:
         self.published = {s.number: s.article.published for s in sourced}
         self._articles = {s.number: s.article for s in sourced}
         self._texts: dict[int, str] = {}
-        self._citations: dict[tuple[int, str], Citation] = {}
+        self._citations = {s.number: self._citations_of(s) for s in sourced}
+
+    def _citations_of(self, sourced: SourcedExtraction) -> dict[str, Citation]:
+        # One pass per article, while its text is in the processor's cache: a briefing's facts are merged kind
+        # by kind, so looking each quote up on first use visits every article's text once per kind of fact.
+        # One article often gives one sentence as evidence for several facts: it is searched and cited once.
+        text = sourced.article.text
+        citations: dict[str, Citation] = {}
+        for name in _FACT_LISTS:
+            for item in getattr(sourced.extraction, name):
+                quote = item.evidence
+                if quote not in citations:
+                    # Most quotes are exact; normalising the whole article is left for those that are not.
+                    found = quote in text or quote_found(quote, self._normalised(sourced.number))
+                    citations[quote] = Citation(sourced.number, quote, found)
+        return citations
 
     def cite(self, number: int, quote: str) -> Citation:
-        # One article often gives one sentence as evidence for several facts: it is looked up and built once.
-        citation = self._citations.get((number, quote))
-        if citation is None:
-            # Most quotes are exact; normalising the whole article is left for those that are not.
-            found = quote in self._articles[number].text or quote_found(quote, self._normalised(number))
-            citation = self._citations[number, quote] = Citation(source=number, quote=quote, found=found)
+        citation = self._citations[number][quote]
         if not citation.found:
             self.unverified += 1
         return citation

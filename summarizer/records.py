@@ -180,10 +180,11 @@ class Record(_RecordFields):
         return self._output
 
     def _from_text(self, model: type[_M]) -> _M:
-        if self._text is None:
+        text = self._text  # private attributes are read through pydantic's __getattr__: once, not twice
+        if text is None:
             raise RecordingError(f"record {self.key}: has no output; re-record it")
         try:
-            return model.model_validate_json(self._text)
+            return model.model_validate_json(text)
         except ValidationError as exc:
             raise RecordingError(
                 f"record {self.key}: not a {RECORD_FORMAT} record ({first_problem(exc, '')}); re-record it"
@@ -192,9 +193,10 @@ class Record(_RecordFields):
     def extraction(self) -> ArticleExtraction:
         """The output validated against the current schema (from the record's text when it has not been
         decoded yet, which skips building it as a dict first)."""
-        if self._output is None and self._text is not None:
+        output = self._output
+        if output is None:
             return self._from_text(_ExtractionOf).output
-        return ArticleExtraction.model_validate(self.output)
+        return ArticleExtraction.model_validate(output)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, with ``update``'s values (``output`` among them) in place of this record's."""

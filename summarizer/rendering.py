@@ -39,9 +39,12 @@ def intro(briefing: Briefing) -> str:
 
 def cites(fact: Cited) -> str:
     """The fact's sources as ``[1][3]``, after a *new* mark in a daily briefing when no earlier report has it."""
-    unfound = fact.unfound_sources
-    numbers = "".join(f"[{n}?]" if n in unfound else f"[{n}]" for n in fact.source_numbers)
-    return f"*new* {numbers}" if fact.new else numbers
+    unfound, numbers = fact.unfound_sources, fact.source_numbers
+    if unfound:
+        shown = "".join(f"[{n}?]" if n in unfound else f"[{n}]" for n in numbers)
+    else:  # nearly always: one join, not a string a source (a fact can have thousands of sources)
+        shown = "[" + "][".join(map(str, numbers)) + "]"
+    return f"*new* {shown}" if fact.new else shown
 
 
 def _also(names: Iterable[str], shown: str) -> str:
@@ -221,12 +224,15 @@ def to_markdown(briefing: Briefing) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def to_json_bytes(briefing: Briefing) -> bytes:
+    """The briefing as JSON (see ``schemas/briefing.json``), UTF-8 encoded."""
+    # pydantic's serializer writes the same text as json.dumps(indent=2, ensure_ascii=False), ten times faster.
+    return briefing.__pydantic_serializer__.to_json(briefing, indent=2) + b"\n"
+
+
 def to_json(briefing: Briefing) -> str:
     """The briefing as JSON (see ``schemas/briefing.json``)."""
-    # pydantic's serializer writes the same text as json.dumps(indent=2, ensure_ascii=False), ten times faster.
-    # The newline goes on the bytes, before the one decoding: added to the decoded text, it copied the whole
-    # text again (hundreds of megabytes, in two-byte characters, at tens of thousands of records).
-    return (briefing.__pydantic_serializer__.to_json(briefing, indent=2) + b"\n").decode()
+    return to_json_bytes(briefing).decode()
 
 
 def render(briefing: Briefing, fmt: Format) -> str:
@@ -236,3 +242,10 @@ def render(briefing: Briefing, fmt: Format) -> str:
 
         return to_html(briefing)
     return to_json(briefing) if fmt == "json" else to_markdown(briefing)
+
+
+def render_bytes(briefing: Briefing, fmt: Format) -> bytes:
+    """The briefing in ``fmt``, UTF-8 encoded: what ``summarizer brief`` writes."""
+    # JSON is serialised to bytes: decoding them to text only to encode it again for the file took longer than
+    # writing the JSON (tens of megabytes in two-byte characters at thousands of records).
+    return to_json_bytes(briefing) if fmt == "json" else render(briefing, fmt).encode()

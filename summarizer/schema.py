@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.dataclasses import dataclass
 
 SCHEMA_VERSION = "1"
 
@@ -25,8 +26,10 @@ _ISO_BY_PRECISION = {
 }
 
 
-class _Item(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore", frozen=True)
+# The items are frozen dataclasses with slots, not models: a briefing validates every item of every record
+# (over a hundred thousand at 5,000 records). Built from JSON they took a tenth less time than models, and
+# half the time to free; their JSON Schema is the same.
+_ITEM = ConfigDict(use_attribute_docstrings=True, extra="ignore")
 
 
 class PartyKind(StrEnum):
@@ -97,7 +100,8 @@ class OutcomeStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Party(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class Party:
     """A country, government, armed group or organisation that is a side in the conflict or the talks."""
 
     name: NonEmpty
@@ -112,7 +116,8 @@ class Party(_Item):
     """A short quote copied word for word from the article that shows this party's part in the story."""
 
 
-class Mediator(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class Mediator:
     """A third party that hosts, mediates, brokers or facilitates the talks or a ceasefire."""
 
     name: NonEmpty
@@ -125,7 +130,8 @@ class Mediator(_Item):
     """A short quote copied word for word from the article naming this mediator and its role."""
 
 
-class Person(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class Person:
     """A named individual who acts or speaks in the story."""
 
     name: NonEmpty
@@ -140,7 +146,8 @@ class Person(_Item):
     """A short quote copied word for word from the article that names this person."""
 
 
-class Demand(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class Demand:
     """Something one party demands of another."""
 
     by: NonEmpty
@@ -155,7 +162,8 @@ class Demand(_Item):
     """A short quote copied word for word from the article stating the demand."""
 
 
-class CasualtyClaim(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class CasualtyClaim:
     """A claim that people were killed, wounded or captured. Keep each claim as the article states it."""
 
     kind: CasualtyKind
@@ -190,7 +198,8 @@ class CasualtyClaim(_Item):
         return self
 
 
-class Event(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class Event:
     """A dated event: something that happened, or is scheduled, on a day, in a month or in a year."""
 
     date: NonEmpty
@@ -223,7 +232,8 @@ class Event(_Item):
         return self
 
 
-class Outcome(_Item):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
+class Outcome:
     """An agreement, decision or result of the talks or the conflict."""
 
     description: NonEmpty

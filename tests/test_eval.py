@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from summarizer.gold import GoldAnnotation, GoldFile, load_gold
 from summarizer.ingest import load_articles
 from summarizer.matching import Matcher
 from summarizer.records import Record, Usage
-from summarizer.schema import ArticleExtraction
+from summarizer.schema import ArticleExtraction, CasualtyKind, Precision, Victims
 
 from .conftest import ARTICLES, RECORDINGS, ROOT
 
@@ -35,11 +36,16 @@ def _gold(stem: str) -> GoldFile:
     return load_gold(GOLD / f"{stem}.json")
 
 
+def _item_fields(item: Any) -> dict[str, Any]:
+    """A gold item's fields as a schema item has them (without the gold's own)."""
+    return {k: v for k, v in asdict(item).items() if k not in {"optional", "note"}}
+
+
 def _as_extraction(gold: GoldAnnotation, **changes: list[dict[str, Any]]) -> ArticleExtraction:
     """The extraction a perfect model would give: the gold's required items, with ``changes`` per field."""
 
     def required(items: list[Any]) -> list[dict[str, Any]]:
-        return [i.model_dump(exclude={"optional", "note"}) for i in items if not i.optional]
+        return [_item_fields(i) for i in items if not i.optional]
 
     data: dict[str, Any] = {
         "summary": "test",
@@ -73,22 +79,19 @@ def test_names_match_through_the_alias_table_and_never_across_distinct_actors() 
     renamed = predicted.model_copy(
         update={
             "parties": [
-                p.model_copy(
-                    update={
-                        "name": {
-                            "Pakistan": "Islamabad",
-                            "Afghanistan": "Islamic Emirate of Afghanistan",
-                            "Tehrik-e-Taliban Pakistan": "TTP",
-                        }[p.name],
-                        "spellings": [],
-                    }
+                replace(
+                    p,
+                    name={
+                        "Pakistan": "Islamabad",
+                        "Afghanistan": "Islamic Emirate of Afghanistan",
+                        "Tehrik-e-Taliban Pakistan": "TTP",
+                    }[p.name],
+                    spellings=[],
                 )
                 for p in predicted.parties
             ],  # fmt: skip
-            "mediators": [
-                m.model_copy(update={"name": {"Turkey": "Türkiye"}.get(m.name, m.name)}) for m in predicted.mediators
-            ],
-            "demands": [d.model_copy(update={"by": "Islamabad", "of": "Kabul"}) for d in predicted.demands],
+            "mediators": [replace(m, name={"Turkey": "Türkiye"}.get(m.name, m.name)) for m in predicted.mediators],
+            "demands": [replace(d, by="Islamabad", of="Kabul") for d in predicted.demands],
         }
     )
     results = _results(gold, renamed)
@@ -98,7 +101,7 @@ def test_names_match_through_the_alias_table_and_never_across_distinct_actors() 
     # Pakistan and the TTP are declared distinct: the TTP does not stand in for Pakistan.
     swapped = predicted.model_copy(
         update={"parties": [p for p in predicted.parties if p.name != "Pakistan"] + [
-            predicted.parties[2].model_copy(update={"name": "Tehrik-i-Taliban Pakistan", "spellings": ["Pakistan"]})]}
+            replace(predicted.parties[2], name="Tehrik-i-Taliban Pakistan", spellings=["Pakistan"])]}
     )  # fmt: skip
     assert _results(gold, swapped)["parties"].missed == ["Pakistan"]
 
@@ -107,8 +110,7 @@ def test_a_wrong_casualty_figure_is_a_miss_and_a_spurious_claim_paired_as_a_near
     gold = _gold(ARTICLE_004).annotation
     predicted = _as_extraction(gold)
     wrong = [
-        c.model_copy(update={"low": 25, "best": 25, "high": 25, "figure_text": "25"}) if c.best == 23 else c
-        for c in predicted.casualties
+        replace(c, low=25, best=25, high=25, figure_text="25") if c.best == 23 else c for c in predicted.casualties
     ]
     matcher = Matcher(gold, predicted.model_copy(update={"casualties": wrong}), AliasTable.load())
     casualties = matcher.results()["casualties"]
@@ -125,10 +127,10 @@ def test_casualty_claims_match_on_kind_victims_and_overlapping_figures() -> None
     predicted = _as_extraction(gold)
     over_200 = next(c for c in predicted.casualties if c.figure_text == "over 200")
     cases = {
-        "a figure inside the open range": over_200.model_copy(update={"low": None, "best": 250, "figure_text": "250"}),
-        "another kind": over_200.model_copy(update={"kind": "wounded"}),
-        "other victims": over_200.model_copy(update={"victims": "civilians"}),
-        "no number for a numeric claim": over_200.model_copy(update={"low": None, "figure_text": "many"}),
+        "a figure inside the open range": replace(over_200, low=None, best=250, figure_text="250"),
+        "another kind": replace(over_200, kind=CasualtyKind.WOUNDED),
+        "other victims": replace(over_200, victims=Victims.CIVILIANS),
+        "no number for a numeric claim": replace(over_200, low=None, figure_text="many"),
     }
     matched = {}
     for name, claim in cases.items():
@@ -144,9 +146,9 @@ def test_events_match_at_the_gold_precision_and_by_what_happened() -> None:
     predicted = _as_extraction(gold)
     month = next(e for e in predicted.events if e.date == "2025-11")
     ceasefire = next(e for e in predicted.events if e.date == "2025-10-17")
-    finer = month.model_copy(update={"date": "2025-11-04", "precision": "day"})
-    misdated = ceasefire.model_copy(update={"date": "2025-10-19"})
-    coarser = ceasefire.model_copy(update={"date": "2025-10", "precision": "month"})
+    finer = replace(month, date="2025-11-04", precision=Precision.DAY)
+    misdated = replace(ceasefire, date="2025-10-19")
+    coarser = replace(ceasefire, date="2025-10", precision=Precision.MONTH)
     for change, matched in [(finer, True), (misdated, False), (coarser, False)]:
         original = month if change is finer else ceasefire
         events = [change if e is original else e for e in predicted.events]
@@ -159,7 +161,7 @@ def test_events_match_at_the_gold_precision_and_by_what_happened() -> None:
 
 def test_optional_gold_items_count_neither_way() -> None:
     gold = _gold(ARTICLE_000).annotation
-    with_optional = _as_extraction(gold, parties=[p.model_dump(exclude={"optional", "note"}) for p in gold.parties])
+    with_optional = _as_extraction(gold, parties=[_item_fields(p) for p in gold.parties])
     results = _results(gold, with_optional)
     assert results["parties"].score == Score(matched=3)
     assert [p.gold for p in results["parties"].optional] == ["Pakistani military"]
@@ -170,7 +172,7 @@ def test_quote_share_counts_quotes_not_found_word_for_word() -> None:
     extraction = _as_extraction(_gold(ARTICLE_000).annotation)
     total = quote_share(article, extraction).total
     assert quote_share(article, extraction).found == total > 0
-    party = extraction.parties[0].model_copy(update={"evidence": "Pakistan and Afghanistan signed a peace treaty"})
+    party = replace(extraction.parties[0], evidence="Pakistan and Afghanistan signed a peace treaty")
     changed = extraction.model_copy(update={"parties": [party, *extraction.parties[1:]]})
     assert quote_share(article, changed).found == total - 1
 

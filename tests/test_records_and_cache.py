@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from summarizer.cache import ResponseCache, cache_key
 from summarizer.config import load_settings
@@ -25,18 +25,18 @@ def test_schema_files_match_the_models() -> None:
 
 def test_casualty_numbers_must_be_ordered() -> None:
     base = {"kind": "killed", "figure_text": "23", "victims": "soldiers", "evidence": "losing 23 soldiers"}
-    CasualtyClaim.model_validate({**base, "low": 20, "best": 23, "high": 30})
+    TypeAdapter(CasualtyClaim).validate_python({**base, "low": 20, "best": 23, "high": 30})
     with pytest.raises(ValidationError, match="low <= best <= high"):
-        CasualtyClaim.model_validate({**base, "low": 30, "best": 23})
+        TypeAdapter(CasualtyClaim).validate_python({**base, "low": 30, "best": 23})
 
 
 def test_event_dates_must_match_their_precision() -> None:
     base = {"date_text": "Thursday", "description": "Talks resumed.", "evidence": "resumed on Thursday"}
-    Event.model_validate({**base, "date": "2025-10-30", "precision": "day"})
-    Event.model_validate({**base, "date": "2025-10", "precision": "month"})
+    TypeAdapter(Event).validate_python({**base, "date": "2025-10-30", "precision": "day"})
+    TypeAdapter(Event).validate_python({**base, "date": "2025-10", "precision": "month"})
     for bad in [("2025-10", "day"), ("2025-10-30", "month"), ("2025-02-30", "day")]:
         with pytest.raises(ValidationError):
-            Event.model_validate({**base, "date": bad[0], "precision": bad[1]})
+            TypeAdapter(Event).validate_python({**base, "date": bad[0], "precision": bad[1]})
 
 
 def test_recordings_are_authored_valid_and_current() -> None:
