@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .ingest import Article, load_articles
     from .pipeline import RunResult
     from .records import Record
-    from .rendering import render
+    from .rendering import render, render_bytes
     from .schema import ArticleExtraction
 
 # Public names load on first use, so that `summarizer --help` does not import the whole pipeline.
@@ -49,7 +49,7 @@ _WHERE = {
     "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
     "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
     "Article": "ingest", "load_articles": "ingest", "RunResult": "pipeline", "Record": "records",
-    "render": "rendering", "ArticleExtraction": "schema",
+    "render": "rendering", "render_bytes": "rendering", "ArticleExtraction": "schema",
 }  # fmt: skip
 
 
@@ -89,6 +89,7 @@ __all__ = [
     "load_settings",
     "make_article",
     "render",
+    "render_bytes",
 ]
 
 __version__ = "0.1.0"

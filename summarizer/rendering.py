@@ -23,7 +23,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 def md(text: str) -> str:
     """Escape article- or model-derived text for Markdown so that it shows as written."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    # Runs of whitespace become one space. Most text has none: a scan is cheaper than splitting it into words.
+    if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
+        text = " ".join(text.split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def intro(briefing: Briefing) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summarizer import build_briefing, load_settings, render
-from summarizer.rendering import Format
+from summarizer.rendering import Format, render_bytes
 
 from .conftest import ARTICLES, RECORDINGS, ROOT
 
@@ -39,6 +39,8 @@ def test_example_briefing_matches_the_golden_file(
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"{path} is missing; create it with --update-golden and review it"
     assert text == path.read_text(encoding="utf-8"), f"{name} differs; review and rerun with --update-golden"
+    # What `summarizer brief` writes: the same text, encoded without passing through a str for JSON.
+    assert render_bytes(briefing, fmt) == path.read_bytes()
 
 
 def test_the_package_render_is_the_function_whatever_was_imported_before() -> None:

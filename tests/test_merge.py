@@ -14,7 +14,7 @@ from summarizer.briefing import Briefing
 from summarizer.entities import AliasTable, EntityResolver, name_key
 from summarizer.merge import SourcedExtraction, merge, merge_records
 from summarizer.records import Record, RequestInfo, ResponseInfo
-from summarizer.rendering import render
+from summarizer.rendering import md, render
 from summarizer.schema import ArticleExtraction
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -323,3 +323,11 @@ def test_one_quote_given_for_several_facts_is_checked_for_each() -> None:
     briefing = brief(one)
     assert any(n.startswith("2 evidence quote(s) were not found") for n in briefing.notices)
     assert [c.found for p in briefing.parties for c in p.citations] == [False, False]
+
+
+def test_markdown_text_is_escaped_and_its_whitespace_made_single_spaces() -> None:
+    assert md("Tehrik-e-Taliban Pakistan") == "Tehrik-e-Taliban Pakistan"
+    assert md("a_b *c* [d] <e> #f |g| `h` \\i") == "a\\_b \\*c\\* \\[d\\] \\<e\\> \\#f \\|g\\| \\`h\\` \\\\i"
+    for spaced in (" talks  resumed ", "talks\nresumed", "talks\tresumed", "talks\u00a0resumed", "talks\u2003resumed"):
+        assert md(spaced) == "talks resumed", repr(spaced)
+    assert md("") == "" and md("   ") == ""
