@@ -106,11 +106,17 @@ class ResponseCache:
 
     def info(self) -> CacheInfo:
         """Entry count and size on disk."""
-        return CacheInfo(self.directory, len(self._cache), int(self._cache.volume()))
+        try:
+            return CacheInfo(self.directory, len(self._cache), int(self._cache.volume()))
+        except _STORAGE_FAULTS as exc:
+            raise self._unusable("read", exc) from None
 
     def clear(self) -> int:
         """Remove every entry; returns how many there were."""
-        return int(self._cache.clear())
+        try:
+            return int(self._cache.clear())
+        except _STORAGE_FAULTS as exc:
+            raise self._unusable("clear", exc) from None
 
     def close(self) -> None:
         """Release the database handle."""

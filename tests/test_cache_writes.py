@@ -106,3 +106,19 @@ def test_a_cache_directory_that_is_a_file_is_one_line_naming_it(tmp_path: Path) 
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and str(not_a_directory) in errors[0] and "--cache-dir" in errors[0]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("command", "method"), [("info", "volume"), ("clear", "clear")])
+def test_cache_info_and_clear_on_a_damaged_database_are_one_line(
+    command: str, method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def damaged(self: diskcache.Cache, *args: object, **kwargs: object) -> int:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(diskcache.Cache, method, damaged)
+    cache = tmp_path / "cache"
+    result = CliRunner().invoke(app, ["cache", command, "--cache-dir", str(cache)])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(cache) in errors[0] and "malformed" in errors[0], result.stderr
+    assert "Traceback" not in result.output
