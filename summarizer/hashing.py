@@ -17,6 +17,10 @@ def digest(prefix: str, *parts: str, length: int = 16) -> str:
     return f"{prefix}{h.hexdigest()[:length]}"
 
 
+# One encoder, made once: json.dumps with options makes a new one on every call, and every cache key needs one.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no insignificant whitespace: equal values give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)

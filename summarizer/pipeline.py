@@ -185,6 +185,7 @@ class Pipeline:
         # Records are written on their own thread: SQLite releases the GIL while it writes, so the event loop
         # goes on sending and parsing meanwhile. One thread, so that its connection is the one closed.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
+        self._writing = False
         self._closed = False
 
     def close(self) -> None:
@@ -192,7 +193,8 @@ class Pipeline:
         if self._closed:
             return
         self._closed = True
-        self._writer.submit(self._cache.close).result()
+        if self._writing:  # its thread holds a connection of its own; a run from the cache never started it
+            self._writer.submit(self._cache.close).result()
         self._writer.shutdown()
         self._cache.close()
 
@@ -260,6 +262,7 @@ class Pipeline:
             from .extract import Extractor
 
             writes = _Writes(self._writer, self._cache, limit=self.settings.concurrency)
+            self._writing = True
             async with Extractor(
                 self.settings, self.prompts, limiter=self.limiter, backoff_initial=self._backoff_initial
             ) as extractor:

@@ -231,9 +231,21 @@ class Record(_RecordFields):
             raise RecordingError(
                 f"{where}: not a {RECORD_FORMAT} record ({first_problem(exc, '')}); re-record it or fix the field"
             ) from None
-        record = cls.model_construct(head.model_fields_set, **head.__dict__)
-        record._text = text
+        # What model_construct does with fields already validated, set directly: model_construct took as long
+        # as parsing the header, and a warm run builds one record per article.
+        record = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(record, "__dict__", head.__dict__)
+        _set(record, "__pydantic_fields_set__", head.__pydantic_fields_set__)
+        _set(record, "__pydantic_extra__", None)
+        _set(record, "__pydantic_private__", {**_private_defaults(cls), "_text": text})
         return record
+
+
+@cache
+def _private_defaults(cls: type[Record]) -> dict[str, Any]:
+    # Shared by every record read from the cache: the defaults must stay immutable (None), as a test checks.
+    return {name: attribute.get_default() for name, attribute in cls.__private_attributes__.items()}
 
 
 def read_recordings(directory: Path) -> dict[str, Record]:

@@ -12,7 +12,7 @@ from summarizer.config import load_settings
 from summarizer.errors import RecordingError
 from summarizer.ingest import article_id, load_articles
 from summarizer.prompts import bundled_prompts_dir, load_prompts
-from summarizer.records import Record, read_recordings, schema_hash
+from summarizer.records import Record, _private_defaults, read_recordings, schema_hash
 from summarizer.schema import ArticleExtraction, CasualtyClaim, Event
 from summarizer.schema_files import drifted_schemas
 
@@ -142,6 +142,18 @@ def test_a_record_without_an_output_names_the_field() -> None:
         Record.model_validate(fields)
     with pytest.raises(ValidationError, match=r"output\n  Input should be a valid dictionary"):
         Record.model_validate({**fields, "output": ["not", "an", "object"]})
+
+
+def test_a_record_read_from_the_cache_shares_no_mutable_state_with_another(tmp_path: Path) -> None:
+    record = _recording()
+    with ResponseCache(tmp_path / "c") as cache:
+        cache.put(record)
+        first, second = cache.get(record.key), cache.get(record.key)
+    assert first is not None and second is not None
+    assert first.__pydantic_private__ is not second.__pydantic_private__
+    assert all(default is None for default in _private_defaults(Record).values())
+    first.output["summary"] = "changed in one record"
+    assert second.output["summary"] == record.output["summary"]
 
 
 def test_a_cache_entry_stored_as_text_by_an_earlier_version_is_still_read(tmp_path: Path) -> None:
