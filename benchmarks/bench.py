@@ -24,6 +24,7 @@ import gc
 import itertools
 import json
 import math
+import os
 import resource
 import statistics
 import subprocess
@@ -190,6 +191,17 @@ def machine_gauge(repeat: int) -> list[float]:
     return [once() for _ in range(repeat)]
 
 
+def stolen() -> float:
+    """Seconds of CPU the hypervisor has given to other guests since boot, summed over cores (``steal`` in
+    /proc/stat); NaN where there is no such count. On a shared virtual machine this is the time a timed phase
+    lost to neighbours: the figures beside it are slower by up to that much."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return math.nan
+
+
 def _times(values: list[float], unit: float = 1.0, suffix: str = "s", digits: int = 2) -> str:
     best = min(values)
     shown = f"{best * unit:.{digits}f} {suffix}"
@@ -242,17 +254,21 @@ def main() -> None:
         _, recordings_dir = write_variants(articles, served, Path(tmp))
         with endpoint(recordings_dir, latency) as url:
             colds: list[float] = []
+            steals: list[float] = []
             for attempt in range(repeat):
                 cache_dir = Path(tmp) / f"cache-{attempt}"  # empty each time: every article is a miss
                 settings = Settings(base_url=url, api_key=KEY, cache_dir=cache_dir, concurrency=concurrency)
+                before_run = stolen()
                 cold, done = pipeline_run(settings, articles)
                 colds.append(cold)
+                steals.append(stolen() - before_run)
             cold = min(colds)
             ideal = math.ceil(n / concurrency) * latency
             rows += [
                 (f"cold run: {n} articles, latency {latency * 1000:.0f} ms, concurrency {concurrency}", _times(colds)),
                 ("ideal ceil(N/C) x L", f"{ideal:.2f} s"),
                 ("cold / ideal (target <= 1.25)", f"{cold / ideal:.3f}"),
+                ("CPU taken by the host (steal) during each cold run", ", ".join(f"{t:.2f} s" for t in steals)),
                 ("articles extracted", f"{done}/{n}"),
             ]
             before = requests_seen(url)
@@ -268,8 +284,10 @@ def main() -> None:
                 ("requests reaching the endpoint on the warm runs (must be 0)", str(requests_seen(url) - before)),
                 ("warm re-run + merge + render (md, json): the whole briefing", _times(briefings, 1000, "ms", 1)),
             ]
+            before_loop = stolen()
             sequential = math.nan if args.no_sequential else sequential_loop(url, articles)
             rows += [
+                ("CPU taken by the host (steal) during the sequential loop", f"{stolen() - before_loop:.2f} s"),
                 ("plain sequential instructor loop, same articles", f"{sequential:.2f} s"),
                 ("speed-up over the sequential loop (target >= 20)", f"{sequential / cold:.1f}x"),
             ]
@@ -278,7 +296,9 @@ def main() -> None:
     # In a fresh interpreter, as `summarizer brief` runs: this process's allocator is left fragmented by the
     # runs above, and merge then took up to 1.8 times as long (pyperf isolates each benchmark the same way).
     child = [sys.executable, __file__, "--merge-only", "--scales", args.scales, "--repeat", str(repeat)]
+    before_merge = stolen()
     merged = subprocess.run(child, capture_output=True, text=True, check=True)  # noqa: S603
+    rows.append(("CPU taken by the host (steal) during merge + render", f"{stolen() - before_merge:.2f} s"))
     rounds_by_size: dict[str, list[list[float]]] = json.loads(merged.stdout)
     for size in scales:
         runs = [t for round_ in rounds_by_size[str(size)] for t in round_]
