@@ -2,7 +2,7 @@
 through a plain sequential instructor loop, a warm re-run from the cache (alone, and with the briefing made
 from it), and merge + render at scale.
 
-    .venv/bin/python benchmarks/bench.py                  # the full run (about seven minutes)
+    .venv/bin/python benchmarks/bench.py                  # the full run (about nine minutes)
     .venv/bin/python benchmarks/bench.py --quick          # smaller numbers, for a smoke test
 
 Every figure is measured in the same run, so ratios compare like with like on a noisy machine. The endpoint
