@@ -292,7 +292,7 @@ def main() -> None:
                 ("speed-up over the sequential loop (target >= 20)", f"{sequential / cold:.1f}x"),
             ]
 
-    scales = [int(s) for s in args.scales.split(",")]
+    scales = sorted(int(s) for s in args.scales.split(","))
     # In a fresh interpreter, as `summarizer brief` runs: this process's allocator is left fragmented by the
     # runs above, and merge then took up to 1.8 times as long (pyperf isolates each benchmark the same way).
     child = [sys.executable, __file__, "--merge-only", "--scales", args.scales, "--repeat", str(repeat)]
