@@ -7,9 +7,11 @@ Entries stored as str (by earlier versions) are still read."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import diskcache
 
@@ -64,6 +66,7 @@ class CacheInfo:
 
 
 _STORAGE_FAULTS = (OSError, sqlite3.Error, diskcache.Timeout)
+_T = TypeVar("_T")
 
 
 class ResponseCache:
@@ -73,23 +76,21 @@ class ResponseCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        try:
-            self._cache = diskcache.Cache(str(directory))
-        except _STORAGE_FAULTS as exc:
-            raise self._unusable("open", exc) from None
+        self._cache = self._storage("open", lambda: diskcache.Cache(str(directory)))
 
-    def _unusable(self, doing: str, exc: BaseException) -> ConfigError:
-        return ConfigError(
-            f"{self.directory}: cannot {doing} the cache ({exc or type(exc).__name__}); give another --cache-dir "
-            "(or cache_dir in the settings), or free disk space / fix its permissions"
-        )
+    def _storage(self, doing: str, call: Callable[[], _T]) -> _T:
+        """``call()``, its storage faults raised as the one-line ConfigError."""
+        try:
+            return call()
+        except _STORAGE_FAULTS as exc:
+            raise ConfigError(
+                f"{self.directory}: cannot {doing} the cache ({exc or type(exc).__name__}); give another "
+                "--cache-dir (or cache_dir in the settings), or free disk space / fix its permissions"
+            ) from None
 
     def get(self, key: str) -> Record | None:
         """The record stored under ``key``, or None (also for an entry that no longer parses)."""
-        try:
-            raw = self._cache.get(key)
-        except _STORAGE_FAULTS as exc:
-            raise self._unusable("read", exc) from None
+        raw = self._storage("read", lambda: self._cache.get(key))
         if not isinstance(raw, bytes | str):
             return None
         try:
@@ -99,24 +100,15 @@ class ResponseCache:
 
     def put(self, record: Record) -> None:
         """Store ``record`` under its own key."""
-        try:
-            self._cache.set(record.key, entry_bytes(record))
-        except _STORAGE_FAULTS as exc:
-            raise self._unusable("write", exc) from None
+        self._storage("write", lambda: self._cache.set(record.key, entry_bytes(record)))
 
     def info(self) -> CacheInfo:
         """Entry count and size on disk."""
-        try:
-            return CacheInfo(self.directory, len(self._cache), int(self._cache.volume()))
-        except _STORAGE_FAULTS as exc:
-            raise self._unusable("read", exc) from None
+        return self._storage("read", lambda: CacheInfo(self.directory, len(self._cache), int(self._cache.volume())))
 
     def clear(self) -> int:
         """Remove every entry; returns how many there were."""
-        try:
-            return int(self._cache.clear())
-        except _STORAGE_FAULTS as exc:
-            raise self._unusable("clear", exc) from None
+        return self._storage("clear", lambda: int(self._cache.clear()))
 
     def close(self) -> None:
         """Release the database handle."""
