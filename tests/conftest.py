@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import Result
 
 from summarizer.config import ENV_VARS, Settings, load_settings
 from summarizer.loopback import LoopbackServer
@@ -75,6 +76,11 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.005)
+
+
+def error_lines(result: Result) -> list[str]:
+    """The ``error:`` lines a CLI run wrote to standard error."""
+    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
 def free_port() -> int:

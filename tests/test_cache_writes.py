@@ -20,7 +20,7 @@ from summarizer.pipeline import Pipeline
 from summarizer.records import Record
 from summarizer.synthetic import example_variants
 
-from .conftest import ARTICLES, DEADLINE, RECORDINGS, settings_for, wait_for
+from .conftest import ARTICLES, DEADLINE, RECORDINGS, error_lines, settings_for, wait_for
 
 
 def test_a_run_returns_once_every_record_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +103,7 @@ def test_a_cache_directory_that_is_a_file_is_one_line_naming_it(tmp_path: Path) 
         app, ["extract", str(ARTICLES), "--replay", str(RECORDINGS), "--cache-dir", str(not_a_directory)]
     )
     assert result.exit_code == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert len(errors) == 1 and str(not_a_directory) in errors[0] and "--cache-dir" in errors[0]
     assert "Traceback" not in result.output
 
@@ -119,6 +119,6 @@ def test_cache_info_and_clear_on_a_damaged_database_are_one_line(
     cache = tmp_path / "cache"
     result = CliRunner().invoke(app, ["cache", command, "--cache-dir", str(cache)])
     assert result.exit_code == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert len(errors) == 1 and str(cache) in errors[0] and "malformed" in errors[0], result.stderr
     assert "Traceback" not in result.output

@@ -13,7 +13,7 @@ from summarizer.faults import FaultPlan
 from summarizer.loopback import LoopbackServer
 from summarizer.records import Record, read_recordings
 
-from .conftest import ARTICLES, FAKE_KEY, RECORDINGS, ROOT, free_port
+from .conftest import ARTICLES, FAKE_KEY, RECORDINGS, ROOT, error_lines, free_port
 
 runner = CliRunner()
 
@@ -46,7 +46,7 @@ def test_json_format_is_the_briefing_model(tmp_path: Path) -> None:
 def test_no_key_and_no_replay_is_one_line_naming_the_fixes() -> None:
     result = runner.invoke(app, ["brief", str(ARTICLES)])
     assert result.exit_code == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert len(errors) == 1
     assert all(word in errors[0] for word in ("OPENAI_API_KEY", "--base-url", "--replay"))
     assert "Traceback" not in result.output
@@ -59,7 +59,7 @@ def test_partial_success_exit_code_and_one_line_per_bad_file(tmp_path: Path) -> 
             str(RECORDINGS), "-o", str(out)]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert errors == [
         f"error: {tmp_path / 'gone.txt'}: no such file; check the path",
         f"error: {tmp_path / 'empty.md'}: no article text; add the text or remove the file",
@@ -235,7 +235,7 @@ def test_daily_mode_briefs_one_day_against_earlier_ones(tmp_path: Path) -> None:
 def test_daily_mode_bad_dates_are_one_line(day: str, message: str) -> None:
     result = runner.invoke(app, ["brief", str(ARTICLES), "--replay", str(RECORDINGS), "--date", day])
     assert result.exit_code == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = error_lines(result)
     assert len(errors) == 1 and message in errors[0]
 
 

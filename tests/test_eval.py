@@ -23,7 +23,7 @@ from summarizer.matching import Matcher
 from summarizer.records import Record, Usage
 from summarizer.schema import ArticleExtraction, CasualtyKind, Precision, Victims
 
-from .conftest import ARTICLES, RECORDINGS, ROOT
+from .conftest import ARTICLES, RECORDINGS, ROOT, error_lines
 
 GOLD = ROOT / "fixtures" / "gold"
 BASELINE = ROOT / "fixtures" / "eval" / "baseline.json"
@@ -293,7 +293,7 @@ def test_check_and_update_together_or_a_malformed_baseline_are_one_line_errors(t
     for extra in (["--check", str(BASELINE), "--update-baseline", str(tmp_path / "x.json")], ["--baseline", str(bad)]):
         result = runner.invoke(app, ["eval", "--replay", str(RECORDINGS), "--gold", str(GOLD), "-q", *extra])
         assert result.exit_code == 2, result.output
-        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        errors = error_lines(result)
         assert len(errors) == 1 and "Traceback" not in result.output
 
 
