@@ -40,14 +40,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from summarizer.cache import entry_bytes, entry_record  # noqa: E402
+from summarizer.briefing.merge import merge_records  # noqa: E402
+from summarizer.briefing.render import render_bytes  # noqa: E402
 from summarizer.config import Settings  # noqa: E402
-from summarizer.ingest import Article  # noqa: E402
-from summarizer.merge import merge_records  # noqa: E402
-from summarizer.pipeline import Pipeline  # noqa: E402
-from summarizer.records import Record  # noqa: E402
-from summarizer.rendering import render_bytes  # noqa: E402
-from summarizer.synthetic import example_variants, write_variants  # noqa: E402
+from summarizer.extraction.cache import entry_bytes, entry_record  # noqa: E402
+from summarizer.extraction.pipeline import Pipeline  # noqa: E402
+from summarizer.extraction.records import Record  # noqa: E402
+from summarizer.ingest.articles import Article  # noqa: E402
+from summarizer.replay.synthetic import example_variants, write_variants  # noqa: E402
 
 ARTICLES = ROOT / "fixtures" / "articles"
 RECORDINGS = ROOT / "fixtures" / "recordings"
@@ -100,8 +100,8 @@ def sequential_loop(url: str, articles: list[Article]) -> float:
     import instructor
     import openai
 
-    from summarizer.prompts import load_prompts
-    from summarizer.schema import ArticleExtraction
+    from summarizer.extraction.prompts import load_prompts
+    from summarizer.extraction.schema import ArticleExtraction
 
     prompts = load_prompts()
     client = instructor.from_openai(openai.OpenAI(base_url=url, api_key=KEY))
@@ -242,7 +242,7 @@ def main() -> None:
     started = time.perf_counter()
     import openai
 
-    import summarizer.extract  # noqa: F401  (openai and instructor: a one-off start-up cost, reported apart)
+    import summarizer.extraction.client  # noqa: F401  (openai and instructor: a one-off start-up cost, reported apart)
 
     openai.OpenAI(api_key=KEY).chat  # noqa: B018  (openai loads its resource classes on first use)
 

@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import (
+    from summarizer.app.api import (
         abuild_briefing,
         aextract_article,
         aextract_files,
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
         extract_files,
         make_article,
     )
-    from .briefing import Briefing
-    from .config import Settings, load_settings
-    from .cost import CostReport, PriceTable
-    from .errors import (
+    from summarizer.briefing.model import Briefing
+    from summarizer.briefing.render import render, render_bytes
+    from summarizer.config import Settings, load_settings
+    from summarizer.errors import (
         ConfigError,
         ExtractionError,
         InputError,
@@ -34,22 +34,24 @@ if TYPE_CHECKING:
         TransportError,
         UserError,
     )
-    from .ingest import Article, load_articles
-    from .pipeline import RunResult
-    from .records import Record
-    from .rendering import render, render_bytes
-    from .schema import ArticleExtraction
+    from summarizer.extraction.cost import CostReport, PriceTable
+    from summarizer.extraction.pipeline import RunResult
+    from summarizer.extraction.records import Record
+    from summarizer.extraction.schema import ArticleExtraction
+    from summarizer.ingest.articles import Article, load_articles
 
 # Public names load on first use, so that `summarizer --help` does not import the whole pipeline.
 _WHERE = {
-    "build_briefing": "api", "extract_article": "api", "extract_files": "api", "make_article": "api",
-    "abuild_briefing": "api", "aextract_article": "api", "aextract_files": "api",
-    "CostReport": "cost", "PriceTable": "cost",
-    "Briefing": "briefing", "Settings": "config", "load_settings": "config",
+    "build_briefing": "app.api", "extract_article": "app.api", "extract_files": "app.api",
+    "make_article": "app.api", "abuild_briefing": "app.api", "aextract_article": "app.api",
+    "aextract_files": "app.api",
+    "CostReport": "extraction.cost", "PriceTable": "extraction.cost",
+    "Briefing": "briefing.model", "Settings": "config", "load_settings": "config",
     "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
     "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
-    "Article": "ingest", "load_articles": "ingest", "RunResult": "pipeline", "Record": "records",
-    "render": "rendering", "render_bytes": "rendering", "ArticleExtraction": "schema",
+    "Article": "ingest.articles", "load_articles": "ingest.articles", "RunResult": "extraction.pipeline",
+    "Record": "extraction.records", "render": "briefing.render", "render_bytes": "briefing.render",
+    "ArticleExtraction": "extraction.schema",
 }  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from .errors import ConfigError, first_problem
+from summarizer.errors import ConfigError, first_problem
 
 Mode = Literal["tools", "json", "json_schema", "md_json"]
 

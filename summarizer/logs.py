@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-#: The package's logger; modules log to children of it (``summarizer.pipeline``, ``summarizer.extract``).
+#: The package's logger; modules log to children of it (``summarizer.extraction.client``, …).
 LOGGER = "summarizer"
 MASK = "[redacted]"
 # Placeholder keys for local servers ("x", "none") are not secrets, and masking them would garble every line.

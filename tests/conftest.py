@@ -13,8 +13,8 @@ import pytest
 from typer.testing import Result
 
 from summarizer.config import ENV_VARS, Settings, load_settings
-from summarizer.loopback import LoopbackServer
-from summarizer.records import Record, read_recordings
+from summarizer.extraction.records import Record, read_recordings
+from summarizer.replay.server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"

@@ -1,0 +1,177 @@
+"""Casualty claims reconciled, not summed.
+
+The same figure from several sources becomes one claim with several citations. Claims are then grouped into
+incidents (same month and a compatible place); within an incident, claims about one kind of casualty and one
+group of victims give a range (lowest to highest figure) and the figures in the sources' own words. When sources
+give different figures for one kind of casualty, the incident marks that kind as disputed instead of choosing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from summarizer.briefing.entities import name_key
+from summarizer.briefing.model import CasualtyEntry, CasualtyRange, Citation, IncidentEntry
+from summarizer.extraction.schema import CasualtyClaim, CasualtyKind, Victims
+
+SAME_PLACE = 85.0
+"""rapidfuzz ratio between place names above which two places are one."""
+_WILDCARD_VICTIMS = frozenset({Victims.UNSPECIFIED, Victims.MIXED})
+
+
+@dataclass
+class _Distinct:
+    claim: CasualtyClaim
+    side: str | None
+    claimant: str | None
+    citations: list[Citation] = field(default_factory=list)
+    when: str | None = None
+    location: str | None = None
+    victims: Victims = Victims.UNSPECIFIED
+    cited: set[tuple[int, str]] = field(default_factory=set)
+
+
+def _numbers(claim: CasualtyClaim) -> tuple[int | None, int | None, int | None]:
+    return claim.low, claim.best, claim.high
+
+
+def _same_place(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or fuzz.ratio(name_key(a), name_key(b)) >= SAME_PLACE
+
+
+def _same_month(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a[:7] == b[:7]
+
+
+def _claim_key(claim: CasualtyClaim, claimant: str | None) -> tuple[object, ...]:
+    numeric = any(n is not None for n in _numbers(claim))
+    figure = _numbers(claim) if numeric else claim.figure_text.casefold().strip()
+    return claim.kind, claimant, figure
+
+
+def _same_claim(d: _Distinct, claim: CasualtyClaim, side: str | None, claimant: str | None) -> bool:
+    numeric = any(n is not None for n in _numbers(claim))
+    figure_matches = (
+        _numbers(d.claim) == _numbers(claim)
+        if numeric
+        else d.claim.figure_text.casefold().strip() == claim.figure_text.casefold().strip()
+    )
+    victims_match = d.victims == claim.victims or {d.victims, claim.victims} & _WILDCARD_VICTIMS
+    return bool(
+        d.claim.kind == claim.kind
+        and figure_matches
+        and d.claimant == claimant
+        and victims_match
+        and (d.side is None or side is None or d.side == side)
+        and _same_month(d.when, claim.when)
+        and _same_place(d.location, claim.location)
+    )
+
+
+def _victim_group(victims: Victims) -> Victims:
+    return Victims.UNSPECIFIED if victims in _WILDCARD_VICTIMS else victims
+
+
+def _range(kind: CasualtyKind, victims: Victims, claims: list[_Distinct]) -> CasualtyRange:
+    lows = [c.claim.low if c.claim.low is not None else c.claim.best for c in claims]
+    highs = [c.claim.high if c.claim.high is not None else c.claim.best for c in claims]
+    numeric = [(lo, hi) for lo, hi in zip(lows, highs, strict=True) if lo is not None or hi is not None]
+    bests = {c.claim.best for c in claims if any(n is not None for n in _numbers(c.claim))}
+    known_lows = [lo for lo, _ in numeric if lo is not None]
+    open_ended = any(hi is None for _, hi in numeric)
+    return CasualtyRange(
+        kind=kind,
+        victims=victims,
+        low=min(known_lows) if known_lows else None,
+        best=next(iter(bests)) if len(bests) == 1 else None,
+        high=None if open_ended or not numeric else max(hi for _, hi in numeric if hi is not None),
+        figures=list(dict.fromkeys(c.claim.figure_text for c in claims)),
+        sources=sorted({cite.source for c in claims for cite in c.citations}),
+    )
+
+
+def reconcile(
+    claims: Iterable[tuple[CasualtyClaim, Citation]],
+    resolve: Callable[[str | None], str | None],
+) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
+    """Distinct claims (each numbered with its incident) and the incidents they describe."""
+    distinct: list[_Distinct] = []
+    # Kind, claimant and figure must be equal for claims to be one, so only claims sharing them are compared.
+    by_key: dict[tuple[object, ...], list[_Distinct]] = {}
+    for claim, citation in claims:
+        side, claimant = resolve(claim.side), resolve(claim.claimant)
+        same = by_key.setdefault(_claim_key(claim, claimant), [])
+        match = next((d for d in same if _same_claim(d, claim, side, claimant)), None)
+        if match is None:
+            match = _Distinct(claim, side, claimant, victims=claim.victims)
+            distinct.append(match)
+            same.append(match)
+        if (citation.source, citation.quote) not in match.cited:
+            match.cited.add((citation.source, citation.quote))
+            match.citations.append(citation)
+        # The merged claim keeps the most specific date, place and victims any source gives.
+        match.when = max((match.when, claim.when), key=lambda w: len(w or ""))
+        match.location = match.location or claim.location
+        if match.victims in _WILDCARD_VICTIMS and claim.victims not in _WILDCARD_VICTIMS:
+            match.victims = claim.victims
+
+    incidents: list[list[_Distinct]] = []
+    by_month: dict[str, list[list[_Distinct]]] = {}
+    # Dated claims found the incidents; undated ones join only one whose place they name closely.
+    for d in sorted(distinct, key=lambda d: d.when is None):
+        candidates = incidents if d.when is None else by_month.get(d.when[:7], [])
+        home = next((group for group in candidates if _joins(d, group)), None)
+        if home is None:
+            incidents.append([d])
+            if d.when is not None:
+                by_month.setdefault(d.when[:7], []).append(incidents[-1])
+        else:
+            home.append(d)
+
+    entries: list[CasualtyEntry] = []
+    summaries: list[IncidentEntry] = []
+    for number, group in enumerate(sorted(incidents, key=_incident_order), start=1):
+        ranges: list[CasualtyRange] = []
+        disputed: list[CasualtyKind] = []
+        for kind in dict.fromkeys(d.claim.kind for d in group):
+            of_kind = [d for d in group if d.claim.kind == kind]
+            if len(of_kind) > 1:
+                disputed.append(kind)
+            for victims in dict.fromkeys(_victim_group(d.victims) for d in of_kind):
+                ranges.append(_range(kind, victims, [d for d in of_kind if _victim_group(d.victims) == victims]))
+        summaries.append(
+            IncidentEntry(
+                number=number,
+                when=next((d.when[:7] for d in group if d.when), None),
+                location=next((d.location for d in group if d.location), None),
+                ranges=ranges,
+                disputed=disputed,
+            )
+        )
+        entries.extend(_entry(d, number) for d in group)
+    return entries, summaries
+
+
+def _joins(d: _Distinct, group: list[_Distinct]) -> bool:
+    founder = group[0]
+    if d.when is not None:
+        return founder.when is not None and founder.when[:7] == d.when[:7] and _same_place(founder.location, d.location)
+    places = [g.location for g in group if g.location]
+    return d.location is not None and any(fuzz.ratio(name_key(d.location), name_key(p)) >= 95 for p in places)
+
+
+def _incident_order(group: list[_Distinct]) -> tuple[str, int]:
+    dated = [d.when for d in group if d.when]
+    return (min(dated) if dated else "9999", -len(group))
+
+
+def _entry(d: _Distinct, incident: int) -> CasualtyEntry:
+    c = d.claim
+    return CasualtyEntry(
+        kind=c.kind, figure_text=c.figure_text, low=c.low, best=c.best, high=c.high, victims=d.victims,
+        side=d.side, location=d.location, when=d.when, claimant=d.claimant, incident=incident,
+        citations=d.citations,
+    )  # fmt: skip

@@ -1,0 +1,115 @@
+"""Checks the dates a model resolved against what dateparser reads in the article's own words.
+
+The model resolves relative dates ("last month", "October 25") against the publication date it is given.
+dateparser reads the same phrase against the same date; where both give a date, they must agree at the
+precision the phrase supports. Weekday names and words like "today" are left to the model: in news they
+usually mean the current week, which no rule without context gets right.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+from summarizer.extraction.schema import Event, Precision
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
+_CONTEXTUAL = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tonight|yesterday|tomorrow|week|weekend|after|before|later|prior)\b",
+    re.IGNORECASE,
+)
+_PERIODS = {"day": Precision.DAY, "month": Precision.MONTH, "year": Precision.YEAR}
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+         ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+         ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH = "(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_PLAIN = [
+    re.compile(rf"^(?:on\s+)?{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?$", re.IGNORECASE),
+    re.compile(
+        rf"^(?:on\s+)?(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?(?:\s+(?P<year>\d{{4}}))?$",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^(?:in\s+)?{_MONTH}(?:,?\s+(?P<year>\d{{4}}))?$", re.IGNORECASE),
+]  # fmt: skip
+
+
+@cache
+def _parser(base: date) -> DateDataParser:
+    from dateparser.date import DateDataParser  # slow to import; only briefings with dates need it
+
+    settings = {"RELATIVE_BASE": datetime(base.year, base.month, base.day), "PREFER_DATES_FROM": "past"}
+    return DateDataParser(languages=["en"], settings=settings)
+
+
+@lru_cache(maxsize=4096)
+def _plain_parts(phrase: str) -> tuple[int, int | None, int | None] | None:
+    """Month, day and year of a plain absolute date phrase, or None when the phrase is not one."""
+    for pattern in _PLAIN:
+        match = pattern.match(phrase.strip())
+        if match is not None:
+            parts = match.groupdict()
+            day, year = parts.get("day"), parts.get("year")
+            return _MONTHS[parts["month"].lower()], int(day) if day else None, int(year) if year else None
+    return None
+
+
+def _plain_date(phrase: str, published: date) -> tuple[str, Precision] | None:
+    """The common absolute forms ("October 25", "25 October 2025", "October") read directly, as dateparser
+    reads them (a date without a year is the latest one not after ``published``) but a thousand times faster."""
+    parts = _plain_parts(phrase)
+    if parts is None:
+        return None
+    month, day, year = parts
+    if year is None:
+        year = published.year
+        if (month, day or 1) > (published.month, published.day if day else 1):
+            year -= 1
+    if day is None:
+        return f"{year:04d}-{month:02d}", Precision.MONTH
+    try:
+        return date(year, month, day).isoformat(), Precision.DAY
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def read_date(phrase: str, published: date) -> tuple[str, Precision] | None:
+    """The ISO date and precision dateparser reads in ``phrase`` relative to ``published``; None when it reads
+    none, or when the phrase depends on context (weekdays, "today")."""
+    if _CONTEXTUAL.search(phrase):
+        return None
+    plain = _plain_date(phrase, published)
+    if plain is not None:
+        return plain
+    data = _parser(published).get_date_data(phrase)
+    precision = _PERIODS.get(str(data.period))
+    if data.date_obj is None or precision is None:
+        return None
+    width = {Precision.DAY: 10, Precision.MONTH: 7, Precision.YEAR: 4}[precision]
+    return data.date_obj.date().isoformat()[:width], precision
+
+
+def date_disagreement(event: Event, published: date | None) -> str | None:
+    """Why ``event``'s date does not match its own words, or None when it does (or cannot be checked)."""
+    if published is None:
+        return None
+    read = read_date(event.date_text, published)
+    if read is None:
+        return None
+    iso, precision = read
+    if precision == event.precision and iso != event.date:
+        return f"“{event.date_text}” reads as {iso}, not {event.date}"
+    if precision != event.precision and not event.date.startswith(iso) and not iso.startswith(event.date):
+        return f"“{event.date_text}” reads as {iso} ({precision}), not {event.date} ({event.precision})"
+    return None

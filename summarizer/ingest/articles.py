@@ -1,0 +1,362 @@
+"""Reads articles from .txt/.md files (optional YAML front matter), .json/.jsonl files and folders.
+
+Scraped web boilerplate is stripped line by line; an article's id is a hash of its normalised text. A file that
+cannot be used is one error naming it and the fix; the other inputs are still read. A file that can be used with
+a change (read in another encoding, cut to the length limit) is read, with a one-line warning naming it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from summarizer.config import DEFAULT_MAX_ARTICLE_CHARS
+from summarizer.errors import InputError
+from summarizer.hashing import digest
+from summarizer.ingest.injection import directed_passages
+
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+JSON_SUFFIXES = frozenset({".json", ".jsonl"})
+SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+
+# Whole lines that scrapers leave behind. Each pattern must match the entire stripped line, so a real sentence
+# that merely starts with "Read more" is kept.
+_BOILERPLATE = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"also read:.*",
+        r"read more:.*",
+        r"\d+\s+min(ute)?s?\s+read",
+        r"-?\s*advertisement\s*-?",
+        r"share this article",
+        r"leave a (comment|reply)",
+        r"your email address will not be published\..*",
+        r"required fields are marked \*",
+        r"[-\u2013\u2014\u2022*]",
+        # A truncated embed fragment such as "Let me…": a few words cut off by an ellipsis.
+        r"(\S+\s+){0,2}\S+(…|\.\.\.)",
+    )
+]
+_TITLE_MAX = 200
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article, ready to be sent for extraction."""
+
+    id: str
+    """``a1-`` + hash of the normalised text; equal texts are one article. Cache keys rely on it: an article
+    built by hand with other text needs its id recomputed (``article_id``), as ``make_article`` does."""
+    title: str
+    text: str
+    """The body, boilerplate removed, whitespace normalised."""
+    source: str
+    """Where it was read from: a path, ``path:line`` for JSON Lines, ``path[i]`` for a JSON list."""
+    published: date | None = None
+    published_inferred: bool = False
+    """True when ``published`` was inferred from the text rather than given by the outlet."""
+    outlet: str | None = None
+    url: str | None = None
+    also_at: tuple[str, ...] = field(default=())
+    """Other sources that held the same text."""
+    directed: tuple[str, ...] = field(default=())
+    """Sentences of the title or text addressed to the model reading it ("ignore previous instructions…"),
+    found when the article is read (see ``summarizer.ingest.injection``); facts quoting them are left out of a
+    briefing. Articles built by hand get them from ``directed_passages``, as ``make_article`` does."""
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """The articles read, one error per input that could not be used, and one warning per input that was read
+    with a change (another encoding, cut to length)."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """One line each, starting with the file (``path:`` or ``path:line:``) and ending with the fix."""
+
+
+def normalise_text(text: str) -> str:
+    """NFC, one space between words, one blank line between paragraphs, no boilerplate lines."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs: list[str] = []
+    for raw in text.split("\n"):
+        line = re.sub(r"[ \t\u00a0]+", " ", raw).strip()
+        if line and not any(p.fullmatch(line) for p in _BOILERPLATE):
+            paragraphs.append(line)
+    return "\n\n".join(paragraphs)
+
+
+def article_id(text: str) -> str:
+    """The id of an article with this (already normalised) text."""
+    return digest("a1-", text)
+
+
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"\'\u201d\u2019)\]]*\s")
+
+
+def truncate_text(text: str, max_chars: int) -> tuple[str, str]:
+    """``text`` cut to at most ``max_chars`` characters, and where it was cut: at the last paragraph end that
+    keeps at least half the limit, else the last sentence end, else the last space, else mid-word. A text within
+    the limit comes back whole, with ``""``."""
+    if len(text) <= max_chars:
+        return text, ""
+    head = text[: max_chars + 1]
+    # Half the limit is the least worth keeping at a clean boundary; below that, a cruder cut keeps more text.
+    floor = max_chars // 2
+    paragraph = head.rfind("\n\n", 0, max_chars + 1)
+    if paragraph >= floor:
+        return text[:paragraph].rstrip(), "at a paragraph end"
+    sentences = [m.end() for m in _SENTENCE_END.finditer(head) if m.end() - 1 <= max_chars]
+    if sentences and sentences[-1] >= floor:
+        return text[: sentences[-1]].rstrip(), "at a sentence end"
+    space = head.rfind(" ", 0, max_chars + 1)
+    if space >= floor:
+        return text[:space].rstrip(), "at a word end"
+    return text[:max_chars], "mid-word"
+
+
+def _split_title(body: str) -> tuple[str, str]:
+    """Title = the first line when it reads as a headline; otherwise the text has none and keeps that line."""
+    first, _, rest = body.partition("\n\n")
+    if len(first) <= _TITLE_MAX and not first.endswith((".", "?\u201d", '."')) and rest:
+        return first, rest
+    words = first.split()
+    return " ".join(words[:12]) + ("…" if len(words) > 12 else ""), body
+
+
+def _parse_date(value: Any, where: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(where, f"published {value!r} is not an ISO date", "write it as YYYY-MM-DD") from None
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What every reader needs besides the file: the length limit, and where to put warnings."""
+
+    max_chars: int
+    warnings: list[str]
+
+
+def _build(fields: dict[str, Any], body: str, source: str, reading: _Reading) -> Article:
+    text = normalise_text(body)
+    if not text:
+        raise InputError(source, "no article text", "add the text or remove the file")
+    given_title = fields.get("title")
+    if given_title:
+        title = normalise_text(str(given_title)).replace("\n\n", " ")
+    else:
+        title, text = _split_title(text)
+    # The id is computed from what is kept, since that is what the model is sent and what its record answers.
+    kept, where = truncate_text(text, reading.max_chars)
+    if where:
+        reading.warnings.append(
+            f"{source}: article is {len(text):,} characters, over the {reading.max_chars:,} limit; kept the first "
+            f"{len(kept):,} (cut {where}) and dropped the rest, which is not sent — split the article into parts "
+            "or raise max_article_chars"
+        )
+        text = kept
+    return Article(
+        id=article_id(text),
+        title=title,
+        text=text,
+        directed=tuple(directed_passages(title, text)),
+        source=source,
+        published=_parse_date(fields.get("published"), source),
+        published_inferred=bool(fields.get("published_inferred", False)),
+        outlet=str(fields["outlet"]) if fields.get("outlet") else None,
+        url=str(fields["url"]) if fields.get("url") else None,
+    )
+
+
+# Bytes no text file should hold more than a stray few of: C0 controls other than tab, newline, form feed,
+# carriage return and escape, and DEL.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+_CONTROL_SHARE = 0.05
+_BOMS = (
+    # UTF-32 first: its little-endian mark begins with UTF-16's.
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """NUL bytes at every other position: UTF-16 text of a Latin-script language, saved without a byte-order mark."""
+    sample = data[:4096]
+    halves = (sample[0::2], sample[1::2])
+    return len(sample) >= 8 and any(half.count(0) >= 0.9 * len(half) for half in halves)
+
+
+def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
+    """The text of a file's bytes: UTF-8 (with or without BOM) silently; UTF-16/32 with a BOM, then cp1252, then
+    latin-1 with a warning. Binary content is an error; it must be caught first, as latin-1 decodes any bytes."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    str(path),
+                    f"starts with a {name} byte-order mark but is not {name} (bad bytes at offset {exc.start})",
+                    "save it as UTF-8",
+                ) from None
+            warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
+            return text
+    if b"\x00" in data:
+        if _looks_like_utf16(data):
+            raise InputError(str(path), "UTF-16 text without a byte-order mark", "save it as UTF-8")
+        raise InputError(str(path), "binary file, not text", "pass a .txt, .md, .json or .jsonl article")
+    if data:
+        controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+        if controls / len(data) > _CONTROL_SHARE:
+            raise InputError(str(path), "binary file, not text", "pass a .txt, .md, .json or .jsonl article")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # cp1252 before latin-1: Windows text uses 0x80-0x9F for quotes and dashes, which latin-1 would turn into
+    # invisible control characters. latin-1 is the last resort for the five bytes cp1252 leaves undefined.
+    try:
+        text, name = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        text, name = data.decode("latin-1"), "latin-1"
+    warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
+    return text
+
+
+def _read_text(path: Path, reading: _Reading) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file", "check the path") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a directory", "pass the directory itself, not a file inside") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read ({exc.strerror})", "check its permissions") from None
+    return _decode(data, path, reading.warnings)
+
+
+def _from_text_file(path: Path, reading: _Reading) -> Article:
+    raw = _read_text(path, reading)
+    fields: dict[str, Any] = {}
+    match = _FRONT_MATTER.match(raw)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError:
+            raise InputError(str(path), "front matter is not valid YAML", "fix the block between ---") from None
+        if not isinstance(loaded, dict):
+            raise InputError(str(path), "front matter is not a mapping", "write key: value lines between ---")
+        fields = loaded
+        raw = raw[match.end() :]
+    return _build(fields, raw, str(path), reading)
+
+
+def _from_record(obj: Any, source: str, reading: _Reading) -> Article:
+    if not isinstance(obj, dict):
+        raise InputError(source, "not a JSON object", "give each article as an object with a text field")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise InputError(source, "no text field", 'give each article a "text" string')
+    return _build(obj, text, source, reading)
+
+
+def _from_json_file(path: Path, reading: _Reading) -> Iterator[Article | InputError]:
+    raw = _read_text(path, reading)
+    if path.suffix.lower() == ".jsonl":
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                yield _from_record(json.loads(line), where, reading)
+            except json.JSONDecodeError as exc:
+                yield InputError(where, f"invalid JSON ({exc.msg})", "fix or remove that line")
+            except InputError as exc:
+                yield exc
+        return
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"invalid JSON at line {exc.lineno} ({exc.msg})", "fix the file") from None
+    if isinstance(data, list):
+        for index, item in enumerate(data):
+            try:
+                yield _from_record(item, f"{path}[{index}]", reading)
+            except InputError as exc:
+                yield exc
+    else:
+        yield _from_record(data, str(path), reading)
+
+
+def _expand(paths: Iterable[Path]) -> Iterator[Path | InputError]:
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.upper().startswith("README")
+            )
+            if not found:
+                yield InputError(str(path), "no article files in directory", "add .txt, .md, .json or .jsonl")
+            yield from found
+        elif path.suffix.lower() not in SUFFIXES and path.exists():
+            yield InputError(
+                str(path), f"unknown extension {path.suffix or '(none)'!r}", "use .txt, .md, .json or .jsonl"
+            )
+        else:
+            yield path
+
+
+def _read_one(path: Path, reading: _Reading) -> Iterator[Article | InputError]:
+    try:
+        if path.suffix.lower() in JSON_SUFFIXES:
+            yield from _from_json_file(path, reading)
+        else:
+            yield _from_text_file(path, reading)
+    except InputError as exc:
+        yield exc
+
+
+def load_articles(paths: Iterable[Path | str], max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) -> IngestResult:
+    """Read every article under ``paths``. Unusable inputs become errors; the rest are still read.
+
+    Text that is not UTF-8 is decoded as UTF-16/32 (with a byte-order mark), cp1252 or latin-1, and an article
+    longer than ``max_chars`` characters is cut at a paragraph or sentence end; each such file gets a warning.
+    The same text found twice is one article whose ``also_at`` names the other sources.
+    """
+    if max_chars < 1:
+        raise ValueError(f"max_chars is {max_chars}; give a positive number of characters")
+    result = IngestResult()
+    reading = _Reading(max_chars=max_chars, warnings=result.warnings)
+    by_id: dict[str, int] = {}
+    for item in _expand(Path(p) for p in paths):
+        for got in [item] if isinstance(item, InputError) else _read_one(item, reading):
+            if isinstance(got, InputError):
+                result.errors.append(got)
+            elif got.id in by_id:
+                index = by_id[got.id]
+                first = result.articles[index]
+                result.articles[index] = replace(first, also_at=(*first.also_at, got.source))
+            else:
+                by_id[got.id] = len(result.articles)
+                result.articles.append(got)
+    return result

@@ -1,0 +1,479 @@
+"""A small OpenAI-compatible chat-completions server that answers from recordings.
+
+Tests, ``--replay``, ``record`` and benchmarks point the real openai client at it over real HTTP. It finds the
+article in the request's ``<article_text>`` block, looks its id up among the recordings and answers in the
+shape the request asked for: a tool call when the request carries ``tools``, JSON message content otherwise.
+It binds to loopback by default, can add latency and inject faults (a ``FaultPlan``: error statuses, dropped
+connections, hangs, slow, malformed, schema-failing, truncated or refused answers) to exercise the client's
+retries, survives every one of them, and never logs request headers, so an API key sent to it appears nowhere.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import select
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, TypedDict
+
+from summarizer.extraction.prompts import unfence_text
+from summarizer.extraction.records import CHARS_PER_TOKEN, LOOPBACK_FINGERPRINT, Record
+from summarizer.ingest.articles import article_id, normalise_text
+from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan
+
+_ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
+
+
+class StatsSummary(TypedDict):
+    """A plain snapshot of ``ServerStats``, for a fault report."""
+
+    requests: int
+    """Every HTTP request received, whatever its route or outcome."""
+    completions: int
+    """Chat completions answered correctly from a recording (``slow`` answers included)."""
+    not_found: int
+    """Chat completions for an article with no recording (or no article block)."""
+    faults_injected: int
+    """Faults injected, all kinds together."""
+    faults: dict[str, int]
+    """Faults injected by kind, in ``FAULT_KINDS`` order, kinds never injected left out."""
+    max_in_flight: int
+    """The most chat completions being answered at once."""
+
+
+@dataclass
+class ServerStats:
+    """What the server has seen; read it after a run to count requests. Thread-safe."""
+
+    requests: int = 0
+    completions: int = 0
+    by_article: dict[str, int] = field(default_factory=dict)
+    injected_failures: int = 0
+    """Faults injected, all kinds together (the same as ``sum(faults.values())``)."""
+    not_found: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    """Faults injected by kind."""
+    in_flight: int = 0
+    """Chat-completion requests being answered now."""
+    max_in_flight: int = 0
+    """The most chat-completion requests answered at once."""
+    arrivals: list[float] = field(default_factory=list)
+    """``time.monotonic()`` of each chat-completion request's arrival."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, attribute: str, article: str | None = None) -> None:
+        """Add one to ``attribute`` (and to ``article``'s tally)."""
+        with self._lock:
+            setattr(self, attribute, getattr(self, attribute) + 1)
+            if article is not None:
+                self.by_article[article] = self.by_article.get(article, 0) + 1
+
+    def count_fault(self, kind: FaultKind) -> None:
+        """Add one injected fault of ``kind``."""
+        with self._lock:
+            self.injected_failures += 1
+            self.faults[kind] = self.faults.get(kind, 0) + 1
+
+    def summary(self) -> StatsSummary:
+        """A consistent snapshot as plain data: totals, and faults injected by kind."""
+        with self._lock:
+            return StatsSummary(
+                requests=self.requests,
+                completions=self.completions,
+                not_found=self.not_found,
+                faults_injected=self.injected_failures,
+                faults={kind: self.faults[kind] for kind in FAULT_KINDS if kind in self.faults},
+                max_in_flight=self.max_in_flight,
+            )
+
+    def describe(self) -> str:
+        """One line: requests received, answers served and faults injected by kind."""
+        s = self.summary()
+        by_kind = ", ".join(f"{kind}: {n}" for kind, n in s["faults"].items())
+        return (
+            f"{s['requests']} request(s): {s['completions']} answered from recordings, "
+            f"{s['faults_injected']} fault(s) injected{f' ({by_kind})' if by_kind else ''}, "
+            f"{s['not_found']} without a recording"
+        )
+
+
+def _estimate_tokens(text: str) -> int:
+    # Authored recordings carry no usage; a rough four-characters-a-token estimate keeps the field present.
+    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+
+
+def _message_text(body: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(str(c.get("text", "")) for c in content if isinstance(c, dict))
+    return "\n".join(parts)
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    """What an endpoint bills as the prompt: the messages, and the schema sent as tools or response format."""
+    schema = {k: body[k] for k in ("tools", "functions", "response_format") if body.get(k)}
+    return _message_text(body) + (json.dumps(schema, separators=(",", ":")) if schema else "")
+
+
+def _tool_name(body: dict[str, Any]) -> str | None:
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        if isinstance(name, str):
+            return name
+    tools = body.get("tools")
+    if isinstance(tools, list) and tools:
+        name = (tools[0].get("function") or {}).get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _assistant_message(payload: str, request: dict[str, Any], number: int) -> tuple[dict[str, Any], str]:
+    """``payload`` as the request asked for it: a tool call when it offered tools, else message content; and
+    the finish reason that goes with it."""
+    tool = _tool_name(request)
+    if tool is not None:
+        call = {"id": f"call_{number}", "type": "function", "function": {"name": tool, "arguments": payload}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+    return {"role": "assistant", "content": payload}, "stop"
+
+
+def _chat_completion(
+    message: dict[str, Any], finish: str, model: str, number: int, prompt: int, completion: int, fingerprint: str
+) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-loopback-{number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": fingerprint,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
+
+
+def completion_body(record: Record, request: dict[str, Any], number: int) -> dict[str, Any]:
+    """The chat completion answering ``request`` with ``record``'s output."""
+    payload = json.dumps(record.output, ensure_ascii=False)
+    message, finish = _assistant_message(payload, request, number)
+    recorded = record.response.usage
+    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
+    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
+    model = record.response.model or str(request.get("model", "loopback"))
+    return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
+
+
+# Fails the extraction schema in several ways at once: the required summary is missing, parties is a string
+# instead of a list, and the casualty claim lacks its kind, victims and evidence and gives "many" as a number.
+_INVALID_OUTPUT: dict[str, Any] = {
+    "parties": "Pakistan, Afghanistan",
+    "casualties": [{"figure_text": "many", "low": "many"}],
+}
+REFUSAL_TEXT = "I can't help with that."
+"""The ``refusal`` of a ``refusal`` fault."""
+
+
+def fault_body(kind: FaultKind, record: Record | None, request: dict[str, Any], number: int) -> bytes:
+    """The HTTP 200 body of a content fault (``malformed``, ``invalid``, ``length`` or ``refusal``) answering
+    ``request``; ``record`` is the article's recording when there is one."""
+    model = str(request.get("model") or "loopback")
+    prompt = _estimate_tokens(_prompt_text(request))
+    fingerprint = LOOPBACK_FINGERPRINT + "fault"
+    if kind == "refusal":
+        # What OpenAI returns when the model declines: no content, no tool call, the reason in `refusal`.
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT}
+        body = _chat_completion(message, "stop", model, number, prompt, _estimate_tokens(REFUSAL_TEXT), fingerprint)
+    elif kind == "length":
+        full = json.dumps(record.output if record else _INVALID_OUTPUT, ensure_ascii=False)
+        cut = full[: max(1, len(full) // 2)]
+        message, _ = _assistant_message(cut, request, number)
+        body = _chat_completion(message, "length", model, number, prompt, _estimate_tokens(cut), fingerprint)
+    elif kind in ("invalid", "malformed"):
+        payload = json.dumps(_INVALID_OUTPUT)
+        message, finish = _assistant_message(payload, request, number)
+        body = _chat_completion(message, finish, model, number, prompt, _estimate_tokens(payload), fingerprint)
+    else:
+        raise ValueError(f"{kind} is not a fault with a response body")
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    # Malformed: the completion cut off mid-way, as when a proxy truncates a response; never valid JSON.
+    return data[: len(data) // 2] if kind == "malformed" else data
+
+
+_STATUS_FAULTS: dict[str, tuple[HTTPStatus, str, str, str]] = {
+    "429": (
+        HTTPStatus.TOO_MANY_REQUESTS,
+        "Rate limit reached (injected fault); retry after the delay in Retry-After",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    "500": (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "The server had an error while processing your request (injected fault)",
+        "server_error",
+        "internal_error",
+    ),
+    "503": (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "The server is overloaded or not ready yet (injected fault)",
+        "server_error",
+        "unavailable",
+    ),
+}
+
+
+def _error(message: str, kind: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "code": code, "param": None}}
+
+
+_POLL = 0.1
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """True when the peer has closed the connection (it is readable, and reading gives nothing)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    arrived: float
+    """When the request was read (monotonic seconds): its latency counts from here."""
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body waits for the client's delayed
+    # ACK of the headers (40 ms on Linux), which a real endpoint does not add to every answer.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.owner.verbose:
+            super().log_message(format, *args)
+
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send_bytes(status, json.dumps(body).encode("utf-8"), headers)
+
+    def _send_bytes(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        owner = self.server.owner
+        if self.path.rstrip("/").endswith("/_stats"):
+            # The server's own counts, for benchmarks and fault reports run against `summarizer serve`; not
+            # counted as a request itself.
+            self._send(HTTPStatus.OK, dict(owner.stats.summary()))
+            return
+        owner.stats.count("requests")
+        if self.path.rstrip("/").endswith("/models"):
+            models = sorted({r.request.model for r in owner.recordings.values()} | {"loopback"})
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "summarizer"} for m in models]
+            self._send(HTTPStatus.OK, {"object": "list", "data": data})
+        else:
+            self._send(HTTPStatus.NOT_FOUND, _error(f"no route {self.path}", "invalid_request_error", "not_found"))
+
+    def do_POST(self) -> None:
+        self.arrived = time.monotonic()
+        owner = self.server.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        owner.stats.count("requests")
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(HTTPStatus.NOT_FOUND, _error(f"no route {self.path}", "invalid_request_error", "not_found"))
+            return
+        if owner.require_key is not None and self.headers.get("Authorization") != f"Bearer {owner.require_key}":
+            self._send(HTTPStatus.UNAUTHORIZED, _error("invalid API key", "invalid_request_error", "invalid_api_key"))
+            return
+        try:
+            request = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            self._send(HTTPStatus.BAD_REQUEST, _error("body is not JSON", "invalid_request_error", "bad_json"))
+            return
+        owner.answer(self, request)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default listen backlog of 5 drops connections when a client opens dozens at once, which a client
+    # sees as connect timeouts that never reach the server.
+    request_queue_size = 256
+    owner: LoopbackServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gives up (a timeout, a dropped or slow answer) makes the handler's next read or write
+        # fail; that is expected here, so the default traceback on stderr is kept for --verbose only.
+        if self.owner.verbose:
+            super().handle_error(request, client_address)
+
+
+class LoopbackServer:
+    """Serves ``recordings`` (by article id) on ``host:port``; port 0 picks a free one."""
+
+    def __init__(
+        self,
+        recordings: dict[str, Record],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        fail_first: int = 0,
+        faults: FaultPlan | None = None,
+        require_key: str | None = None,
+        verbose: bool = False,
+    ) -> None:
+        """``latency``: seconds from a chat completion's arrival to its answer. ``faults``: which requests get a
+        fault instead of their answer. ``fail_first``: answer the first N chat completions with 503, before
+        ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``require_key``: answer
+        401 unless this key is sent. ``verbose``: log each request line (never the headers) and handler errors."""
+        self.recordings = recordings
+        self.latency = latency
+        self.fail_first = fail_first
+        leading: list[FaultKind | None] = ["503"] * fail_first
+        if faults is None:
+            faults = FaultPlan(schedule=leading, retry_after=0.0)
+        elif leading:
+            faults = faults.with_leading(leading)
+        self.faults = faults
+        self.require_key = require_key
+        self.verbose = verbose
+        self.stats = ServerStats()
+        # Set on stop, so that held requests (latency, slow, timeout) end at once instead of pinning threads.
+        self._stopping = threading.Event()
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.owner = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give an OpenAI client (ends in ``/v1``)."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def _lookup(self, request: dict[str, Any]) -> tuple[str | None, Record | None]:
+        """The article id the request asks about (None without an article block) and its recording."""
+        match = _ARTICLE_BLOCK.search(_message_text(request))
+        if match is None:
+            return None, None
+        wanted = article_id(normalise_text(unfence_text(match.group(1))))
+        return wanted, self.recordings.get(wanted)
+
+    def answer(self, handler: _Handler, request: dict[str, Any]) -> None:
+        """Answer one chat-completions request (called on the handler's thread)."""
+        stats = self.stats
+        with stats._lock:
+            stats.arrivals.append(time.monotonic())
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+        try:
+            self._answer(handler, request)
+        finally:
+            with stats._lock:
+                stats.in_flight -= 1
+
+    def _answer(self, handler: _Handler, request: dict[str, Any]) -> None:
+        # The server's own work is part of the latency, as an endpoint's is: the answer goes out `latency`
+        # after the request came in, not `latency` plus the time taken to find it.
+        wanted, record = self._lookup(request)
+        if self.latency:
+            self._stopping.wait(max(0.0, handler.arrived + self.latency - time.monotonic()))
+        fault = self.faults.draw()
+        if fault is not None:
+            self.stats.count_fault(fault)
+            if self._inject(fault, handler, request, record):
+                return
+        if wanted is None:
+            self.stats.count("not_found")
+            handler._send(
+                HTTPStatus.BAD_REQUEST,
+                _error("no <article_text> block in the messages", "invalid_request_error", "no_article"),
+            )
+            return
+        if record is None:
+            self.stats.count("not_found")
+            handler._send(
+                HTTPStatus.NOT_FOUND,
+                _error(
+                    f"no recording for article {wanted}; record it with `summarizer record`",
+                    "invalid_request_error",
+                    "recording_not_found",
+                ),
+            )
+            return
+        self.stats.count("completions", wanted)
+        handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions))
+
+    def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
+        """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,
+        False when it is still to be answered."""
+        if fault in _STATUS_FAULTS:
+            status, message, kind, code = _STATUS_FAULTS[fault]
+            headers = {"Retry-After": f"{self.faults.retry_after:g}"} if fault in ("429", "503") else None
+            handler._send(status, _error(message, kind, code), headers)
+        elif fault == "drop":
+            handler.close_connection = True
+        elif fault == "timeout":
+            self._hold(handler, self.faults.hang)
+            handler.close_connection = True
+        elif fault == "slow":
+            if self._hold(handler, self.faults.slow_delay):
+                return False
+            handler.close_connection = True
+        else:
+            number = self.stats.requests
+            handler._send_bytes(HTTPStatus.OK, fault_body(fault, record, request, number))
+        return True
+
+    def _hold(self, handler: _Handler, seconds: float) -> bool:
+        """Wait ``seconds``; False if the client hung up or the server is stopping first. Ending early frees the
+        thread: a run with many timeouts would otherwise pile up threads held for the whole hang."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, _POLL)) or _hung_up(handler.connection):
+                return False
+        return True
+
+    def injected_failures_left(self) -> int:
+        """How many of the first requests are still to fail with ``fail_first``'s 503."""
+        return max(0, self.fail_first - self.faults.drawn)
+
+    def start(self) -> LoopbackServer:
+        """Serve on a background thread."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="loopback", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on this thread until interrupted."""
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,272 @@
+"""The real client over real HTTP against the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.server
+import importlib.abc
+import json
+import ssl
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarizer.config import Settings
+from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError
+from summarizer.extraction.client import Extractor, _BodyEncoder, tls_context
+from summarizer.extraction.prompts import load_prompts
+from summarizer.extraction.records import Record
+from summarizer.ingest.articles import Article, load_articles
+from summarizer.replay.server import LoopbackServer
+from tests.conftest import ARTICLES, FAKE_KEY
+
+
+def extract_one(settings: Settings, article: Article, **options: Any) -> Record:
+    """One article through a fresh Extractor, as the pipeline uses it."""
+
+    async def go() -> Record:
+        async with Extractor(settings, load_prompts(), **options) as extractor:
+            return await extractor.extract(article, "k-test")
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def article() -> Article:
+    return load_articles([ARTICLES / "004_29d29f48ff22ceaf.txt"]).articles[0]
+
+
+@pytest.mark.parametrize("mode", ["tools", "json", "json_schema", "md_json"])
+def test_each_mode_round_trips_the_recording(
+    mode: str, settings: Settings, server: LoopbackServer, recordings: dict[str, Record], article: Article
+) -> None:
+    record = extract_one(settings.replace(mode=mode), article)
+    expected = recordings[article.id]
+    assert record.output == expected.output
+    assert record.extraction() == expected.extraction()
+    assert record.origin == "authored", "the loopback server says where its answer came from"
+    assert record.request.article_id == article.id and record.request.mode == mode
+    assert record.response.usage is not None and record.response.usage.total_tokens > 0
+    assert record.response.attempts == 1
+    assert server.stats.completions == 1
+
+
+def test_transport_faults_are_retried(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
+    with LoopbackServer(recordings, fail_first=2) as flaky:
+        record = extract_one(settings.replace(base_url=flaky.url), article, backoff_initial=0.01)
+    assert flaky.stats.injected_failures == 2
+    assert record.response.attempts == 3
+
+
+def test_transport_retries_are_bounded(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
+    with (
+        LoopbackServer(recordings, fail_first=100) as down,
+        pytest.raises(ExtractionError, match=r"gave up after 3 attempt") as caught,
+    ):
+        extract_one(settings.replace(base_url=down.url, max_attempts=3), article, backoff_initial=0.01)
+    assert down.stats.injected_failures == 3
+    assert caught.value.attempts == 3 and caught.value.prompt_tokens == 0, "no answer, so no tokens billed"
+
+
+def test_schema_failures_are_reasked_then_reported(
+    recordings: dict[str, Record], settings: Settings, article: Article
+) -> None:
+    good = recordings[article.id]
+    broken_claim = {"kind": "killed", "figure_text": "23", "low": 30, "best": 23, "victims": "soldiers",
+                    "evidence": "losing 23 soldiers"}  # fmt: skip
+    broken = good.model_copy(update={"output": {**good.output, "casualties": [broken_claim]}})
+    with (
+        LoopbackServer({article.id: broken}) as server,
+        pytest.raises(InvalidResponseError, match=r"after 3 attempt.*low <= best <= high") as caught,
+    ):
+        extract_one(settings.replace(base_url=server.url, max_reasks=2), article)
+    assert server.stats.completions == 3, "one request and two re-asks"
+    assert caught.value.prompt_tokens > 0 and caught.value.completion_tokens > 0, "failed answers are billed too"
+
+
+def test_missing_recording_is_an_extraction_error(settings: Settings) -> None:
+    from summarizer.app.api import make_article
+
+    with pytest.raises(ExtractionError, match="no recording for article"):
+        extract_one(settings, make_article("An article nobody recorded."))
+
+
+def test_rejected_key_is_a_config_error(recordings: dict[str, Record], settings: Settings, article: Article) -> None:
+    with (
+        LoopbackServer(recordings, require_key="the-right-test-key") as guarded,
+        pytest.raises(ConfigError, match="rejected the API key") as caught,
+    ):
+        extract_one(settings.replace(base_url=guarded.url), article)
+    assert FAKE_KEY not in str(caught.value)
+
+
+def test_no_key_names_every_way_out(settings: Settings) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Extractor(Settings(cache_dir=settings.cache_dir), load_prompts())
+    message = str(caught.value)
+    assert all(part in message for part in ("OPENAI_API_KEY", "--base-url", "--replay"))
+
+
+def test_clients_share_one_tls_context_so_the_certificates_are_loaded_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    loads: list[object] = []
+    real_load = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(args or kwargs)
+        real_load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    tls_context.cache_clear()
+    plain = Settings(api_key=FAKE_KEY, base_url="http://127.0.0.1:9/v1", cache_dir=tmp_path)
+    limited = plain.replace(rpm=60)
+    Extractor(plain, load_prompts())
+    after_one = len(loads)
+    for settings in (plain, limited, limited):
+        Extractor(settings, load_prompts())
+    assert after_one > 0 and len(loads) == after_one
+
+
+@contextlib.contextmanager
+def _answering(answers: bytes | list[bytes], received: list[bytes] | None = None) -> Iterator[str]:
+    """An endpoint that answers each request with the next of ``answers`` (HTTP 200, JSON; the last one again
+    once they run out), keeping the requests' bodies in ``received``; yields its base URL."""
+    queue = [answers] if isinstance(answers, bytes) else list(answers)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers["content-length"]))
+            if received is not None:
+                received.append(sent)
+            body = queue.pop(0) if len(queue) > 1 else queue[0]
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as endpoint:
+        thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
+        finally:
+            endpoint.shutdown()
+
+
+def test_an_answer_looser_than_openai_s_type_is_still_read(
+    recordings: dict[str, Record], settings: Settings, article: Article
+) -> None:
+    # No "created" or "object", and a finish reason openai's type does not list, as some local servers answer.
+    output = recordings[article.id].output
+    call = {"id": "c1", "type": "function", "function": {"name": "ArticleExtraction", "arguments": json.dumps(output)}}
+    answer = {"id": "local-1", "model": "local-model", "usage": {"prompt_tokens": 900, "completion_tokens": 300},
+              "choices": [{"index": 0, "finish_reason": "eos",
+                           "message": {"role": "assistant", "content": None, "tool_calls": [call]}}]}  # fmt: skip
+    with _answering(json.dumps(answer).encode()) as url:
+        record = extract_one(settings.replace(base_url=url), article)
+    assert record.output == output and record.extraction() == recordings[article.id].extraction()
+    assert record.response.model == "local-model" and record.response.finish_reason == "eos"
+    assert record.response.usage is not None and record.response.usage.prompt_tokens == 900
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"an answer"', b'{"id": "cut'])
+def test_an_answer_that_is_not_a_json_object_is_a_transport_fault(
+    body: bytes, settings: Settings, article: Article
+) -> None:
+    with _answering(body) as url, pytest.raises(ExtractionError, match=r"gave up after 2 attempt") as caught:
+        extract_one(settings.replace(base_url=url, max_attempts=2, max_reasks=0), article, backoff_initial=0.01)
+    assert caught.value.attempts == 2
+
+
+def _tool_answer(output: dict[str, Any], usage: tuple[int, int] | None = None) -> bytes:
+    call = {"id": "c1", "type": "function", "function": {"name": "ArticleExtraction", "arguments": json.dumps(output)}}
+    choice = {"index": 0, "finish_reason": "tool_calls",
+              "message": {"role": "assistant", "content": None, "tool_calls": [call]}}  # fmt: skip
+    answer: dict[str, Any] = {"id": "a1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice]}
+    if usage is not None:
+        prompt, completion = usage
+        answer["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                           "total_tokens": prompt + completion}  # fmt: skip
+    return json.dumps(answer).encode()
+
+
+def test_tokens_and_requests_are_summed_over_a_re_ask(
+    recordings: dict[str, Record], settings: Settings, article: Article
+) -> None:
+    good = recordings[article.id].output
+    failing = {**good, "casualties": [{"kind": "killed", "figure_text": "many", "low": "many"}]}
+    answers = [_tool_answer(failing, (1000, 100)), _tool_answer(good, (1300, 120))]
+    with _answering(answers) as url:
+        record = extract_one(settings.replace(base_url=url, max_reasks=1), article)
+    assert record.output == good and record.response.attempts == 2
+    assert record.response.usage is not None
+    assert (record.response.usage.prompt_tokens, record.response.usage.completion_tokens) == (2300, 220)
+
+
+def test_request_bodies_are_openai_s_json_with_the_schema_in_each(
+    recordings: dict[str, Record], settings: Settings
+) -> None:
+    articles = load_articles([ARTICLES]).articles[:2]
+    received: list[bytes] = []
+
+    async def extract_both(url: str) -> None:
+        async with Extractor(settings.replace(base_url=url), load_prompts()) as extractor:
+            for a in articles:
+                await extractor.extract(a, f"k-{a.id}")
+
+    with _answering(_tool_answer(recordings[articles[0].id].output), received) as url:
+        asyncio.run(extract_both(url))
+    assert len(received) == 2
+    sent = [json.loads(body) for body in received]
+    for body, parsed, a in zip(received, sent, articles, strict=True):
+        assert body == json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode(), "openai's encoding"
+        assert a.text.splitlines()[0] in parsed["messages"][1]["content"]
+        [tool] = parsed["tools"]
+        assert tool["function"]["name"] == "ArticleExtraction" and "casualties" in json.dumps(tool)
+    assert sent[0]["tools"] == sent[1]["tools"] and sent[0]["messages"] != sent[1]["messages"]
+
+
+def test_a_repeated_parameter_changed_in_place_is_encoded_again() -> None:
+    encoder = _BodyEncoder()
+    function = {"name": "first"}
+    tools = [{"type": "function", "function": function}]
+    first = encoder.encode({"model": "m", "tools": tools})
+    function["name"] = "second"
+    second = encoder.encode({"model": "m", "tools": tools})
+    assert json.loads(first)["tools"][0]["function"]["name"] == "first"
+    assert json.loads(second)["tools"][0]["function"]["name"] == "second"
+    assert second == json.dumps({"model": "m", "tools": tools}, separators=(",", ":")).encode()
+
+
+def test_a_warm_client_imports_nothing_per_request(
+    settings: Settings, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module that is not installed is searched for along the whole import path at every attempt: an import
+    # tried per answer (such as another provider's SDK) costs a tenth of the client's CPU in a concurrent run.
+    articles = load_articles([ARTICLES]).articles
+    searched: list[str] = []
+
+    class Recorder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_: object) -> None:
+            searched.append(name)
+
+    async def extract_all() -> None:
+        async with Extractor(settings, load_prompts()) as extractor:
+            await extractor.extract(articles[0], "k-first")  # first use may load modules
+            monkeypatch.setattr(sys, "meta_path", [Recorder(), *sys.meta_path])
+            for a in articles[1:]:
+                await extractor.extract(a, f"k-{a.id}")
+
+    asyncio.run(extract_all())
+    assert server.stats.completions == len(articles)
+    assert searched == []
