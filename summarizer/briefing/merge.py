@@ -35,7 +35,6 @@ from summarizer.briefing.model import (
 from summarizer.briefing.timeline import flag_conflicts
 from summarizer.extraction.records import Record
 from summarizer.extraction.schema import ArticleExtraction, Demand, Event, MediatorRole, Outcome, PartyKind
-from summarizer.gcpause import gc_paused
 from summarizer.ingest.articles import Article
 from summarizer.ingest.injection import passage_spans, rests_on
 from summarizer.ingest.quotes import article_key, quote_found
@@ -332,7 +331,6 @@ def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtractio
     return screened, notices
 
 
-@gc_paused()
 def number_sources(pairs: Iterable[tuple[Article, Record]]) -> list[SourcedExtraction]:
     """Validate each record's output and number the articles by publication date, then location."""
     ordered = sorted(pairs, key=lambda pair: _sort_key(pair[0]))
@@ -351,13 +349,9 @@ def merge_records(
     title: str | None = None,
 ) -> Briefing:
     """The briefing for articles and their records: :func:`number_sources`, then :func:`merge`."""
-    # One pause over both: the validated extractions are freed by the time the collector runs again, so it
-    # never walks them (at 5,000 records they are over a million objects).
-    with gc_paused():
-        return merge(number_sources(pairs), generated=generated, aliases=aliases, failures=failures, title=title)
+    return merge(number_sources(pairs), generated=generated, aliases=aliases, failures=failures, title=title)
 
 
-@gc_paused()
 def merge(
     sourced: Sequence[SourcedExtraction],
     *,

@@ -20,7 +20,6 @@ from summarizer.extraction.cost import CostReport, PriceTable, price_usage
 from summarizer.extraction.limits import RateLimiter
 from summarizer.extraction.prompts import PromptSet, load_prompts
 from summarizer.extraction.records import Record, Usage
-from summarizer.gcpause import young_collections_spaced
 from summarizer.ingest.articles import Article, load_articles
 
 if TYPE_CHECKING:
@@ -220,12 +219,7 @@ class Pipeline:
         answered first, without starting a client; misses go to the endpoint concurrently.
 
         Raises ConfigError when no article can succeed (no key, key rejected); records already fetched
-        stay cached. While it runs, the cyclic collector's young collections are spaced out
-        (``gcpause.young_collections_spaced``)."""
-        with young_collections_spaced():
-            return await self._arun(articles, progress)
-
-    async def _arun(self, articles: Iterable[Article], progress: Progress | None) -> list[ArticleResult]:
+        stay cached."""
         results: list[ArticleResult | None] = []
         misses: list[tuple[int, Article, str]] = []
         for article in articles:
