@@ -277,7 +277,7 @@ def test_dates_that_contradict_their_own_words_are_noted() -> None:
                        "the timeline keeps the record's date"]  # fmt: skip
 
 
-def test_collector_is_paused_while_merging_and_restored_after() -> None:
+def test_merging_leaves_the_host_process_s_collector_as_it_was() -> None:
     seen: list[bool] = []
     resolver_resolve = EntityResolver.resolve
 
@@ -286,35 +286,13 @@ def test_collector_is_paused_while_merging_and_restored_after() -> None:
         return resolver_resolve(self, name)
 
     one = source(1, "Pakistan attended.", parties=[party("Pakistan", evidence="Pakistan attended")])
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(EntityResolver, "resolve", spy)
-        assert gc.isenabled()
         via_pairs = merge_records([(one.article, one.record)], generated=WHEN)
-        assert gc.isenabled()
-        gc.disable()
-        try:
-            brief(one)
-            assert not gc.isenabled()  # a caller that runs with it off keeps it off
-        finally:
-            gc.enable()
-    assert seen and not any(seen)
+    assert seen and all(seen), "the collector stays on while merging"
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)
     assert via_pairs == brief(one)
-
-
-def test_what_merge_built_is_not_walked_by_the_next_young_collection() -> None:
-    one = source(1, "Pakistan attended.", parties=[party("Pakistan", evidence="Pakistan attended")])
-    thresholds = gc.get_threshold()
-    gc.set_threshold(1_000_000, 10, 10)  # no collection may run between the merge and the checks
-    try:
-        briefing = merge_records([(one.article, one.record)], generated=WHEN)
-        assert any(o is briefing for o in gc.get_objects(generation=2)), "moved to the oldest generation"
-        gc.freeze()  # a process that keeps objects frozen (as a server does before forking) keeps them so
-        frozen = gc.get_freeze_count()
-        again = merge_records([(one.article, one.record)], generated=WHEN)
-        assert gc.get_freeze_count() == frozen and again == briefing
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
 
 
 def test_one_quote_given_for_several_facts_is_checked_for_each() -> None:
