@@ -51,9 +51,8 @@ def entry_bytes(record: Record) -> bytes:
 
 
 def entry_record(raw: str | bytes, key: str) -> Record:
-    """The record in a stored entry, its output decoded when first used. Raises RecordingError when the entry
-    is not a record."""
-    return Record.from_json(raw, f"cache entry {key}", defer_output=True)
+    """The record in a stored entry. Raises RecordingError when the entry is not a record."""
+    return Record.from_json(raw, f"cache entry {key}")
 
 
 @dataclass(frozen=True, slots=True)

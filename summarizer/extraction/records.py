@@ -6,23 +6,12 @@ cache holds, so a fixture can be read in review and replayed through the same pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ModelWrapValidatorHandler,
-    PrivateAttr,
-    SerializerFunctionWrapHandler,
-    ValidationError,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from summarizer.errors import RecordingError, first_problem
 from summarizer.extraction.schema import SCHEMA_VERSION, ArticleExtraction
@@ -41,9 +30,6 @@ def schema_hash() -> str:
     """Changes whenever the extraction schema (fields, types or descriptions) changes. Computed once per
     process: generating the JSON Schema takes milliseconds, and every cache key needs it."""
     return digest("s1-", SCHEMA_VERSION, canonical_json(ArticleExtraction.model_json_schema()))
-
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Frozen(BaseModel):
@@ -93,10 +79,9 @@ class ResponseInfo(_Frozen):
     """Requests sent for this article, re-asks and transport retries included."""
 
 
-_OUTPUT_DOC = "The model's JSON answer, decoded but otherwise as returned."
+class Record(_Frozen):
+    """One article's extraction, as cached and as recorded."""
 
-
-class _RecordFields(_Frozen):
     format: Literal["summarizer.record/1"] = "summarizer.record/1"
     origin: Origin
     """``recorded`` from a live endpoint, or ``authored`` by hand as the answer a careful model should give."""
@@ -105,147 +90,26 @@ class _RecordFields(_Frozen):
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
     request: RequestInfo
     response: ResponseInfo
-
-
-class _Head(_RecordFields):
-    # Parses a record's text without building its output: pydantic skips an ignored key's value unbuilt.
-    model_config = ConfigDict(extra="ignore")
-
-
-class _OutputOf(BaseModel):
-    model_config = ConfigDict(extra="ignore")
     output: dict[str, Any]
-
-
-class _ExtractionOf(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    output: ArticleExtraction
-
-
-def _output_in_schema(schema: dict[str, Any]) -> None:
-    schema["properties"]["output"] = {
-        "additionalProperties": True,
-        "description": _OUTPUT_DOC,
-        "title": "Output",
-        "type": "object",
-    }
-    schema["required"].append("output")
-
-
-# ``output`` is decoded when first asked for. A record read from the cache keeps its text until then: a run
-# answered from the cache reads only the small part of each record it needs, and ``extraction()`` validates
-# the schema straight from the text, without building the output as a dict first.
-class Record(_RecordFields):
-    """One article's extraction, as cached and as recorded."""
-
-    model_config = ConfigDict(json_schema_extra=_output_in_schema)
-    _output: dict[str, Any] | None = PrivateAttr(default=None)
-    _text: str | bytes | None = PrivateAttr(default=None)
-
-    if TYPE_CHECKING:
-        # What the validator below accepts; the type checker would otherwise know only the fields.
-        def __init__(
-            self,
-            *,
-            origin: Origin,
-            key: str,
-            request: RequestInfo,
-            response: ResponseInfo,
-            output: dict[str, Any],
-            format: Literal["summarizer.record/1"] = ...,
-            created: datetime = ...,
-        ) -> None: ...
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _take_output(cls, data: Any, handler: ModelWrapValidatorHandler[Record]) -> Record:
-        if not isinstance(data, dict):
-            return handler(data)
-        fields = {name: value for name, value in data.items() if name != "output"}
-        record = handler(fields)
-        record._output = _OutputOf.model_validate({"output": data["output"]} if "output" in data else {}).output
-        return record
-
-    @model_serializer(mode="wrap")
-    def _with_output(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        data["output"] = self.output
-        return data
-
-    @property
-    def output(self) -> dict[str, Any]:
-        """The model's JSON answer, decoded but otherwise as returned."""
-        if self._output is None:
-            self._output = self._from_text(_OutputOf).output
-        return self._output
-
-    def _from_text(self, model: type[_M]) -> _M:
-        text = self._text  # private attributes are read through pydantic's __getattr__: once, not twice
-        if text is None:
-            raise RecordingError(f"record {self.key}: has no output; re-record it")
-        try:
-            return model.model_validate_json(text)
-        except ValidationError as exc:
-            raise RecordingError(
-                f"record {self.key}: not a {RECORD_FORMAT} record ({first_problem(exc, '')}); re-record it"
-            ) from None
+    """The model's JSON answer, decoded but otherwise as returned."""
 
     def extraction(self) -> ArticleExtraction:
-        """The output validated against the current schema (from the record's text when it has not been
-        decoded yet, which skips building it as a dict first)."""
-        output = self._output
-        if output is None:
-            return self._from_text(_ExtractionOf).output
-        return ArticleExtraction.model_validate(output)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy, with ``update``'s values (``output`` among them) in place of this record's."""
-        fields = {name: value for name, value in (update or {}).items() if name != "output"}
-        copied = super().model_copy(update=fields, deep=deep)
-        if update is not None and "output" in update:
-            copied._output, copied._text = update["output"], None
-        return copied
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Record):
-            return NotImplemented
-        return self.__dict__ == other.__dict__ and self.output == other.output
-
-    __hash__ = None  # type: ignore[assignment]  # a record holds a dict, its output
+        """The output validated against the current schema."""
+        return ArticleExtraction.model_validate(self.output)
 
     def to_json(self) -> str:
         """Readable, stable JSON: the text of a recording file and of a cache entry."""
-        # pydantic's serializer writes the same text as json.dumps(indent=2, ensure_ascii=False), but in Rust:
-        # the pure-Python indenting encoder took milliseconds a record, on the event loop of a concurrent run.
         return self.model_dump_json(indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str | bytes, where: str = "record", *, defer_output: bool = False) -> Record:
-        """Parse a record, naming ``where`` in the error when it is malformed. With ``defer_output`` (for text
-        this package wrote, such as cache entries) the output is checked and decoded when first used."""
+    def from_json(cls, text: str | bytes, where: str = "record") -> Record:
+        """Parse a record, naming ``where`` in the error when it is malformed."""
         try:
-            if not defer_output:
-                return cls.model_validate_json(text)
-            head = _Head.model_validate_json(text)
+            return cls.model_validate_json(text)
         except ValidationError as exc:
             raise RecordingError(
                 f"{where}: not a {RECORD_FORMAT} record ({first_problem(exc, '')}); re-record it or fix the field"
             ) from None
-        # What model_construct does with fields already validated, set directly: model_construct took as long
-        # as parsing the header, and a warm run builds one record per article.
-        record = cls.__new__(cls)
-        _set = object.__setattr__
-        _set(record, "__dict__", head.__dict__)
-        _set(record, "__pydantic_fields_set__", head.__pydantic_fields_set__)
-        _set(record, "__pydantic_extra__", None)
-        _set(record, "__pydantic_private__", {**_private_defaults(cls), "_text": text})
-        return record
-
-
-@cache
-def _private_defaults(cls: type[Record]) -> dict[str, Any]:
-    # Shared by every record read from the cache: the defaults must stay immutable (None), as a test checks.
-    return {name: attribute.get_default() for name, attribute in cls.__private_attributes__.items()}
 
 
 def read_recordings(directory: Path) -> dict[str, Record]:

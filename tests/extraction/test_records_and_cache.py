@@ -9,10 +9,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from summarizer.app.schema_files import drifted_schemas
 from summarizer.config import load_settings
-from summarizer.errors import RecordingError
 from summarizer.extraction.cache import ResponseCache, cache_key
 from summarizer.extraction.prompts import bundled_prompts_dir, load_prompts
-from summarizer.extraction.records import Record, _private_defaults, read_recordings, schema_hash
+from summarizer.extraction.records import Record, read_recordings, schema_hash
 from summarizer.extraction.schema import ArticleExtraction, CasualtyClaim, Event
 from summarizer.ingest.articles import article_id, load_articles
 from tests.conftest import ARTICLES, RECORDINGS, ROOT
@@ -149,8 +148,6 @@ def test_a_record_read_from_the_cache_shares_no_mutable_state_with_another(tmp_p
         cache.put(record)
         first, second = cache.get(record.key), cache.get(record.key)
     assert first is not None and second is not None
-    assert first.__pydantic_private__ is not second.__pydantic_private__
-    assert all(default is None for default in _private_defaults(Record).values())
     first.output["summary"] = "changed in one record"
     assert second.output["summary"] == record.output["summary"]
 
@@ -163,7 +160,7 @@ def test_a_cache_entry_stored_as_text_by_an_earlier_version_is_still_read(tmp_pa
     assert cached is not None and cached == record and cached.extraction() == record.extraction()
 
 
-def test_a_cache_entry_cut_short_is_a_miss_and_one_with_a_broken_output_says_which(tmp_path: Path) -> None:
+def test_a_cache_entry_cut_short_or_with_a_broken_output_is_a_miss(tmp_path: Path) -> None:
     record = _recording()
     text = record.to_json()
     with ResponseCache(tmp_path / "c") as cache:
@@ -173,7 +170,6 @@ def test_a_cache_entry_cut_short_is_a_miss_and_one_with_a_broken_output_says_whi
             cache._cache.set(record.key, short)
             assert cache.get(record.key) is None, short[-20:]
         cache._cache.set(record.key, text.replace('"output": {', '"output": ["not an object"], "unused": {', 1))
-        broken = cache.get(record.key)
-    assert broken is not None and broken.key == record.key
-    with pytest.raises(RecordingError, match=rf"^record {record.key}: .*output: .*; re-record it$"):
-        broken.extraction()
+        assert cache.get(record.key) is None
+        cache._cache.set(record.key, text)
+        assert cache.get(record.key) == record
