@@ -35,8 +35,8 @@ if TYPE_CHECKING:
         UserError,
     )
     from summarizer.extraction.cost import CostReport, PriceTable
-    from summarizer.extraction.pipeline import RunResult
     from summarizer.extraction.records import Record
+    from summarizer.extraction.results import RunResult
     from summarizer.extraction.schema import ArticleExtraction
     from summarizer.ingest.articles import Article, load_articles
 

@@ -14,22 +14,41 @@ SummarizerError
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
 
+class ExitCode(IntEnum):
+    """What the ``summarizer`` command's exit status means; the one table of them."""
+
+    OK = 0
+    """Every input was used."""
+    PARTIAL = 1
+    """Some inputs were left out (each named on stderr and in the briefing); the rest was done. From
+    ``schema --check``: a schema file differs from the models."""
+    USAGE = 2
+    """The command, a setting or an input must change; nothing was sent."""
+    FAILED = 3
+    """No article could be extracted."""
+    REGRESSION = 4
+    """``eval --check``: a field scored below the baseline."""
+    INTERRUPTED = 130
+    """Stopped with Ctrl-C; what was fetched is cached."""
+
+
 class SummarizerError(Exception):
     """Base of every error the package raises on purpose."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.PARTIAL
 
 
 class UserError(SummarizerError):
     """The command, settings or input must change."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(UserError):
@@ -52,7 +71,7 @@ class ExtractionError(SummarizerError):
     """No valid record could be obtained for one article. ``attempts`` and the token counts say what
     trying cost, since failed requests are billed too."""
 
-    exit_code = 3
+    exit_code = ExitCode.FAILED
 
     def __init__(self, message: str, *, attempts: int = 0, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         super().__init__(message)

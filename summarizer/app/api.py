@@ -17,8 +17,9 @@ from summarizer.briefing.model import Briefing
 from summarizer.config import Settings, load_settings
 from summarizer.errors import ExtractionError, InputError, UserError
 from summarizer.extraction.cost import PriceTable, records_cost
-from summarizer.extraction.pipeline import EndpointFactory, Progress, RunResult, aextract_paths, open_pipeline
+from summarizer.extraction.pipeline import EndpointFactory, aextract_paths, open_pipeline
 from summarizer.extraction.prompts import load_prompts
+from summarizer.extraction.results import Progress, RunResult
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article, article_id, normalise_text
 from summarizer.ingest.injection import directed_passages

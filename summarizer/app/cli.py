@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from summarizer.errors import SummarizerError, UserError
+from summarizer.errors import ExitCode, SummarizerError, UserError
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
-    from summarizer.extraction.pipeline import RunResult
+    from summarizer.extraction.results import RunResult
 
 app = typer.Typer(
     help="Turn a day's news articles on a conflict into a structured, sourced briefing.",
@@ -80,7 +80,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; cached records are kept, run again to resume", markup=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
 
     return wrapper
 
@@ -102,8 +102,9 @@ def _report(run: RunResult, quiet: bool) -> None:
             f"{run.count('failed')} failed; {len(run.input_errors)} input(s) unreadable",
             markup=False,
         )
-        if any(r.attempts for r in run.results):
-            err.print(f"spent: {run.spent().describe()}", markup=False)
+        spent = run.spent()
+        if spent is not None:
+            err.print(f"spent: {spent.describe()}", markup=False)
 
 
 @contextlib.contextmanager
@@ -399,7 +400,7 @@ def schema(
         stale = drifted_schemas(directory)
         if stale:
             err.print(f"error: {', '.join(stale)} in {directory} differ from the models; run `summarizer schema`")
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.PARTIAL)
         err.print(f"schemas in {directory} match the models", markup=False)
         return
     for path in write_schemas(directory):
@@ -440,7 +441,6 @@ def evaluate(
 ) -> None:
     """Score extractions against gold annotations: precision, recall and F1 per field, figure error, quotes, cost."""
     from summarizer.evaluation.diff import (
-        EXIT_REGRESSION,
         diff_reports,
         load_report,
         regressions,
@@ -486,7 +486,7 @@ def evaluate(
             err.print(f"regression: {line}", markup=False)
         if problems:
             err.print(f"eval gate failed: {len(problems)} regression(s) against {check}", markup=False)
-            raise typer.Exit(EXIT_REGRESSION)
+            raise typer.Exit(ExitCode.REGRESSION)
         err.print(f"eval gate passed: no field's F1 is below {check}", markup=False)
     raise typer.Exit(run.exit_code)
 

@@ -7,7 +7,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from summarizer.extraction.pipeline import ArticleResult
+from summarizer.extraction.results import ArticleResult
 
 
 class RunDisplay:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, with_config
 
 from summarizer.extraction.cost import CostReport
-from summarizer.extraction.pipeline import Failure as Failure  # re-exported: a briefing lists them
+from summarizer.extraction.results import Failure as Failure  # re-exported: a briefing lists them
 from summarizer.extraction.schema import (
     CasualtyKind,
     DemandStatus,

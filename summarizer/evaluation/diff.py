@@ -17,8 +17,6 @@ from pydantic import Field, ValidationError
 from summarizer.errors import UserError, first_problem
 from summarizer.evaluation.models import EVAL_FORMAT, FIELDS, ArticleEval, EvalReport, FieldResult, ReportModel, Score
 
-EXIT_REGRESSION = 4
-"""Exit code of ``summarizer eval --check`` when a field's F1 fell below the baseline."""
 _TOLERANCE = 1e-9
 
 Change = Literal["gained", "lost", "altered", "spurious_added", "spurious_removed"]

@@ -28,8 +28,9 @@ from summarizer.evaluation.models import (
     Score,
 )
 from summarizer.extraction.cost import PriceTable, price_usage
-from summarizer.extraction.pipeline import ArticleResult, Progress, RunResult, extract_paths
+from summarizer.extraction.pipeline import extract_paths
 from summarizer.extraction.records import Record
+from summarizer.extraction.results import ArticleResult, Progress, RunResult
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article
 from summarizer.ingest.quotes import article_key, quote_found

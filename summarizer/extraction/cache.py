@@ -25,12 +25,13 @@ from summarizer.ingest.articles import Article
 KEY_VERSION = "k2-"
 
 
-def cache_key(article: Article, settings: Settings, prompts: PromptSet) -> str:
+def cache_key(article: Article, settings: Settings, prompts: PromptSet, *, namespace: str | None = None) -> str:
     """A versioned hash of everything that changes the answer: the article as sent (its text, through the id
     already hashed from it, title, date, outlet), the model, the prompt, the schema and the sampling
     parameters. The endpoint's address and the API key are left out on purpose: the same model answers the
-    same, wherever it is served."""
-    parts = {
+    same, wherever it is served. A stand-in endpoint's answers (the replay server's) carry its ``namespace``,
+    so that they never answer a live run."""
+    parts: dict[str, object] = {
         "article": article.id,
         "title": article.title,
         "published": article.published.isoformat() if article.published else None,
@@ -42,6 +43,8 @@ def cache_key(article: Article, settings: Settings, prompts: PromptSet) -> str:
         "prompt": prompts.hash,
         "schema": schema_hash(),
     }
+    if namespace is not None:
+        parts["namespace"] = namespace
     return digest(KEY_VERSION, canonical_json(parts), length=32)
 
 

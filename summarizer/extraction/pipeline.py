@@ -5,97 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING
 
 from summarizer.config import Settings
-from summarizer.errors import ExtractionError, InputError
+from summarizer.errors import ExtractionError
 from summarizer.extraction.cache import ResponseCache, cache_key
-from summarizer.extraction.cost import CostReport, PriceTable, price_usage
 from summarizer.extraction.limits import RateLimiter
 from summarizer.extraction.prompts import PromptSet, load_prompts
-from summarizer.extraction.records import Record, Usage
+from summarizer.extraction.records import Origin, Record, Usage
+from summarizer.extraction.results import ArticleResult, Progress, RunResult
 from summarizer.ingest.articles import Article, load_articles
 
 if TYPE_CHECKING:
     from summarizer.extraction.client import Extractor
 
-Outcome = Literal["cached", "fetched", "failed"]
-
-#: Exit codes, as documented in the README.
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 _log = logging.getLogger(__name__)
-
-
-class Failure(BaseModel):
-    """An input that is not in the briefing, and why."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-    location: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleResult:
-    """What became of one article."""
-
-    article: Article
-    outcome: Outcome
-    record: Record | None = None
-    error: str | None = None
-    spent: Usage | None = None
-    """Tokens this run spent on the article, every attempt included; None when nothing was sent."""
-    attempts: int = 0
-    """Requests this run sent for the article."""
-
-
-@dataclass(slots=True)
-class RunResult:
-    """Every article's result, and the inputs that could not be read."""
-
-    results: list[ArticleResult] = field(default_factory=list)
-    input_errors: list[InputError] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    settings: Settings | None = None
-    """The settings the run used (its model, prices and prompts)."""
-
-    @property
-    def records(self) -> list[tuple[Article, Record]]:
-        """The articles that have a record, with it."""
-        return [(r.article, r.record) for r in self.results if r.record is not None]
-
-    @property
-    def failures(self) -> list[Failure]:
-        """Inputs left out, with the reason."""
-        failed = [Failure(location=r.article.source, reason=r.error or "failed") for r in self.results if r.error]
-        return [*(Failure(location=e.path, reason=str(e)) for e in self.input_errors), *failed]
-
-    def count(self, outcome: Outcome) -> int:
-        """How many articles ended with ``outcome``."""
-        return sum(1 for r in self.results if r.outcome == outcome)
-
-    def spent(self) -> CostReport:
-        """Tokens and dollars this run spent, over every request it sent (cache hits cost nothing)."""
-        settings = self.settings or Settings()
-        prices = PriceTable.load(settings.prices_file)
-        return price_usage(((settings.model, r.spent, r.attempts) for r in self.results if r.attempts), prices)
-
-    @property
-    def exit_code(self) -> int:
-        """0 all done; 1 some inputs left out; 3 nothing extracted (2 is for usage errors, raised earlier)."""
-        if not self.records:
-            return EXIT_FAILED
-        return EXIT_PARTIAL if self.failures else EXIT_OK
-
-
-Progress = Callable[[ArticleResult], None]
 
 
 class _Writes:
@@ -141,11 +70,19 @@ class _Writes:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A stand-in for the settings' own endpoint, such as the replay server: settings that point at it, and what
-    a run through it should tell its user."""
+    """A stand-in for the settings' own endpoint, such as the replay server.
+
+    Its answers are cached apart from live ones (``cache_namespace`` is part of their keys), so that they never
+    answer a later live run, and they cost nothing."""
 
     settings: Settings
+    """Settings pointing at the stand-in."""
+    cache_namespace: str
+    """Keeps the stand-in's answers apart in the cache."""
+    origins: Mapping[str, Origin] = field(default_factory=dict)
+    """Where each article's answer came from, by article id (``authored`` for a hand-written recording)."""
     notices: tuple[str, ...] = ()
+    """What a run through it should tell its user."""
 
 
 EndpointFactory = Callable[[Settings], contextlib.AbstractContextManager[Endpoint]]
@@ -169,8 +106,12 @@ class Pipeline:
         refresh: bool = False,
         limiter: RateLimiter | None = None,
         backoff_initial: float = 1.0,
+        stand_in: Endpoint | None = None,
     ) -> None:
+        if stand_in is not None:
+            settings = stand_in.settings
         self.settings = settings
+        self.stand_in = stand_in
         self.prompts = prompts or load_prompts(settings.prompts_dir)
         self.refresh = refresh
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
@@ -200,19 +141,28 @@ class Pipeline:
 
     def cached(self, article: Article) -> tuple[str, Record | None]:
         """``article``'s cache key, and its record if the cache holds one (never with ``refresh``)."""
-        key = cache_key(article, self.settings, self.prompts)
+        namespace = self.stand_in.cache_namespace if self.stand_in is not None else None
+        key = cache_key(article, self.settings, self.prompts, namespace=namespace)
         return key, None if self.refresh else self._cache.get(key)
 
     async def _fetch(self, extractor: Extractor, writes: _Writes, article: Article, key: str) -> ArticleResult:
+        stand_in = self.stand_in is not None
         try:
             record = await extractor.extract(article, key)
         except ExtractionError as exc:
             _log.info("%s (%s): failed: %s", article.id, article.source, exc)
             spent = Usage.of(exc.prompt_tokens, exc.completion_tokens)
-            return ArticleResult(article, "failed", error=str(exc), spent=spent, attempts=exc.attempts)
+            return ArticleResult(
+                article, "failed", error=str(exc), exception=exc, spent=spent, attempts=exc.attempts, stand_in=stand_in
+            )
+        if self.stand_in is not None:
+            record = record.model_copy(update={"origin": self.stand_in.origins.get(article.id, record.origin)})
         await writes.put(record)
         _log.debug("%s (%s): fetched in %d request(s)", article.id, article.source, record.response.attempts)
-        return ArticleResult(article, "fetched", record, spent=record.response.usage, attempts=record.response.attempts)
+        attempts = record.response.attempts
+        return ArticleResult(
+            article, "fetched", record, spent=record.response.usage, attempts=attempts, stand_in=stand_in
+        )
 
     async def arun(self, articles: Iterable[Article], progress: Progress | None = None) -> list[ArticleResult]:
         """Every article's result, in input order; ``progress`` sees each as it is done. Cache hits are
@@ -300,12 +250,12 @@ def open_pipeline(
     """A pipeline for ``settings``; with ``endpoint``, one whose misses go to that stand-in (its notices are
     appended to ``notices``)."""
     with contextlib.ExitStack() as stack:
+        stand_in = None
         if endpoint is not None:
-            opened = stack.enter_context(endpoint(settings))
-            settings = opened.settings
+            stand_in = stack.enter_context(endpoint(settings))
             if notices is not None:
-                notices.extend(opened.notices)
-        yield stack.enter_context(Pipeline(settings, refresh=refresh))
+                notices.extend(stand_in.notices)
+        yield stack.enter_context(Pipeline(settings, refresh=refresh, stand_in=stand_in))
 
 
 async def aextract_paths(

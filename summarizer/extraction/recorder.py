@@ -7,8 +7,9 @@ from pathlib import Path
 
 from summarizer.config import Settings
 from summarizer.errors import RecordingError
-from summarizer.extraction.pipeline import ArticleResult, Progress, RunResult, extract_paths
+from summarizer.extraction.pipeline import extract_paths
 from summarizer.extraction.records import recording_filename
+from summarizer.extraction.results import ArticleResult, Progress, RunResult
 
 
 def record_paths(

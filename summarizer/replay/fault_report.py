@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from summarizer.extraction.pipeline import RunResult
+from summarizer.extraction.results import RunResult
 from summarizer.replay.server import StatsSummary
 
 

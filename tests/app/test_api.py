@@ -18,23 +18,26 @@ from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def test_replay_then_cache_only_with_the_endpoint_gone(tmp_path: Path) -> None:
+def test_a_replay_is_cached_for_replays_and_never_answers_a_live_run(tmp_path: Path) -> None:
     settings = load_settings(cache_dir=tmp_path / "cache")
     replayed = build_briefing([ARTICLES], settings, replay=RECORDINGS, generated=WHEN)
     assert len(replayed.sources) == 5 and replayed.failures == []
+    assert {s.origin for s in replayed.sources} == {"authored"}, "replayed records keep their recordings' origin"
 
-    gone = settings.replace(base_url=f"http://127.0.0.1:{free_port()}/v1", api_key=FAKE_KEY)
-    run = extract_files([ARTICLES], gone)
-    assert run.count("cached") == 5 and run.count("fetched") == 0 and run.count("failed") == 0
-    again = build_briefing([ARTICLES], gone, generated=WHEN)
-    assert render(again, "md") == render(replayed, "md")
-    assert render(again, "json") == render(replayed, "json")
+    again = extract_files([ARTICLES], settings, replay=RECORDINGS)
+    assert again.count("cached") == 5 and again.spent() is None
+    assert render(build_briefing([ARTICLES], settings, replay=RECORDINGS, generated=WHEN), "json") == render(
+        replayed, "json"
+    )
+
+    gone = settings.replace(base_url=f"http://127.0.0.1:{free_port()}/v1", api_key=FAKE_KEY, max_attempts=1)
+    live = extract_files([ARTICLES], gone)
+    assert live.count("cached") == 0 and live.count("failed") == 5
 
 
-def test_cache_hit_needs_no_key(tmp_path: Path) -> None:
-    settings = load_settings(cache_dir=tmp_path / "cache")
-    extract_files([ARTICLES], settings, replay=RECORDINGS)
-    run = extract_files([ARTICLES], settings)  # no key, no endpoint
+def test_cache_hit_needs_no_key(settings: Settings) -> None:
+    extract_files([ARTICLES], settings)
+    run = extract_files([ARTICLES], load_settings(cache_dir=settings.cache_dir))  # no key, no endpoint
     assert run.count("cached") == 5 and run.exit_code == 0
 
 

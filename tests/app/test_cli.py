@@ -79,7 +79,9 @@ def test_extract_json_and_cache_commands(tmp_path: Path) -> None:
     assert item["outcome"] == "fetched" and item["record"]["origin"] == "authored"
     info = runner.invoke(app, ["cache", "info"])
     assert info.exit_code == 0 and ": 1 record(s)" in info.stdout
-    again = runner.invoke(app, ["extract", str(ARTICLES / "001_f0f75ebd766b140c.txt"), "--format", "table"])
+    again = runner.invoke(
+        app, ["extract", str(ARTICLES / "001_f0f75ebd766b140c.txt"), "--replay", str(RECORDINGS), "--format", "table"]
+    )
     assert again.exit_code == 0 and "cached" in again.stdout
     cleared = runner.invoke(app, ["cache", "clear"])
     assert cleared.exit_code == 0 and "removed 1 record(s)" in cleared.stdout

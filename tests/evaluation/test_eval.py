@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from summarizer.app.cli import app
 from summarizer.briefing.entities import AliasTable
-from summarizer.evaluation.diff import EXIT_REGRESSION, diff_reports, load_report, regressions
+from summarizer.errors import ExitCode
+from summarizer.evaluation.diff import diff_reports, load_report, regressions
 from summarizer.evaluation.gold import GoldAnnotation, GoldFile, load_gold
 from summarizer.evaluation.matching import Matcher
 from summarizer.evaluation.models import EvalReport, FieldResult, Score
@@ -238,7 +239,7 @@ def test_diff_names_items_gained_lost_and_altered(tmp_path: Path) -> None:
 def test_the_gate_fails_naming_field_and_article_when_a_mediator_and_a_figure_are_broken(tmp_path: Path) -> None:
     args = ["eval", "--replay", str(_broken_recordings(tmp_path)), "--gold", str(GOLD), "--check", str(BASELINE), "-q"]
     result = runner.invoke(app, args)
-    assert result.exit_code == EXIT_REGRESSION, result.output
+    assert result.exit_code == ExitCode.REGRESSION, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("regression:")]
     assert len(lines) == 2, result.stderr
     mediator = next(line for line in lines if "mediators" in line)

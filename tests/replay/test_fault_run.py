@@ -6,7 +6,8 @@ from pathlib import Path
 
 from summarizer.app.api import brief
 from summarizer.config import Settings
-from summarizer.extraction.pipeline import Pipeline, RunResult
+from summarizer.extraction.pipeline import Pipeline
+from summarizer.extraction.results import RunResult
 from summarizer.replay.fault_report import FaultReport
 from summarizer.replay.faults import FAULT_KINDS, FaultPlan
 from summarizer.replay.server import LoopbackServer
