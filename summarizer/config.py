@@ -5,45 +5,25 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from summarizer.defaults import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_MAX_ARTICLE_CHARS,
+    ENV_VARS,
+    Mode,
+    default_cache_dir,
+)
 from summarizer.errors import ConfigError, first_problem
 
-Mode = Literal["tools", "json", "json_schema", "md_json"]
-
-#: Environment variables and the settings they set.
-ENV_VARS: dict[str, str] = {
-    "OPENAI_API_KEY": "api_key",
-    "OPENAI_BASE_URL": "base_url",
-    "SUMMARIZER_MODEL": "model",
-    "SUMMARIZER_CACHE_DIR": "cache_dir",
-    "SUMMARIZER_MODE": "mode",
-    "SUMMARIZER_TEMPERATURE": "temperature",
-    "SUMMARIZER_TIMEOUT": "timeout",
-    "SUMMARIZER_MAX_REASKS": "max_reasks",
-    "SUMMARIZER_MAX_ATTEMPTS": "max_attempts",
-    "SUMMARIZER_RETRY_BUDGET": "retry_budget",
-    "SUMMARIZER_PROMPTS_DIR": "prompts_dir",
-    "SUMMARIZER_CONCURRENCY": "concurrency",
-    "SUMMARIZER_RPM": "rpm",
-    "SUMMARIZER_TPM": "tpm",
-    "SUMMARIZER_PRICES": "prices_file",
-    "SUMMARIZER_MAX_ARTICLE_CHARS": "max_article_chars",
-}
-
-CONFIG_ENV = "SUMMARIZER_CONFIG"
-DEFAULT_MAX_ARTICLE_CHARS = 100_000
-"""Longer articles are cut to this many characters: about 25,000 tokens, well inside any current context window,
-and ten times a long news report."""
-DEFAULT_CONFIG_FILE = "summarizer.toml"
-
-
-def default_cache_dir() -> Path:
-    """The per-user cache directory: ``$XDG_CACHE_HOME/summarizer`` or ``~/.cache/summarizer``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "summarizer"
+NO_KEY = (
+    "no API key: set OPENAI_API_KEY (any value for a local server given with --base-url), "
+    "or use --replay DIR to serve recorded responses"
+)
+"""What a run without an API key says for each article it would have to send."""
 
 
 class Settings(BaseModel):
@@ -96,6 +76,29 @@ class Settings(BaseModel):
         return _validated(merged, "settings")
 
 
+class SettingsOverrides(TypedDict, total=False):
+    """Settings given on the command line (or by a caller) over the file and the environment; None is "not
+    given"."""
+
+    model: str | None
+    base_url: str | None
+    api_key: SecretStr | str | None
+    mode: Mode | None
+    temperature: float | None
+    max_tokens: int | None
+    timeout: float | None
+    max_reasks: int | None
+    max_attempts: int | None
+    retry_budget: float | None
+    concurrency: int | None
+    rpm: int | None
+    tpm: int | None
+    prices_file: Path | None
+    cache_dir: Path | None
+    prompts_dir: Path | None
+    max_article_chars: int | None
+
+
 def _validated(values: dict[str, Any], source: str) -> Settings:
     try:
         return Settings.model_validate(values)
@@ -121,7 +124,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 def load_settings(
     config_file: Path | None = None,
     environ: dict[str, str] | None = None,
-    **flags: Any,
+    **flags: Unpack[SettingsOverrides],
 ) -> Settings:
     """Resolve settings: defaults < config file < environment < ``flags`` (``None`` flags are ignored).
 

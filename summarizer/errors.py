@@ -69,12 +69,22 @@ class RecordingError(UserError):
 
 class ExtractionError(SummarizerError):
     """No valid record could be obtained for one article. ``attempts`` and the token counts say what
-    trying cost, since failed requests are billed too."""
+    trying cost, since failed requests are billed too; ``causes`` holds what went wrong (the endpoint's
+    error or the last validation error, or each article's ExtractionError for a whole run)."""
 
     exit_code = ExitCode.FAILED
 
-    def __init__(self, message: str, *, attempts: int = 0, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        causes: tuple[BaseException, ...] = (),
+    ) -> None:
         super().__init__(message)
+        self.causes = causes
         self.attempts = attempts
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from summarizer.config import ENV_VARS, Settings, load_settings
+from summarizer.config import Settings, load_settings
+from summarizer.defaults import ENV_VARS
 from summarizer.extraction.records import Record, read_recordings
 from summarizer.replay.server import LoopbackServer
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.config import load_settings
+from summarizer.config import Settings, load_settings
+from summarizer.defaults import DEFAULTS
 from summarizer.errors import ConfigError
 
 
@@ -53,3 +54,9 @@ def test_max_article_chars_default_environment_and_floor() -> None:
     assert load_settings(environ={"SUMMARIZER_MAX_ARTICLE_CHARS": "250000"}).max_article_chars == 250_000
     with pytest.raises(ConfigError, match=r"environment: max_article_chars"):
         load_settings(environ={"SUMMARIZER_MAX_ARTICLE_CHARS": "10"})
+
+
+def test_the_defaults_help_shows_are_the_settings_defaults() -> None:
+    fields = Settings.model_fields
+    assert set(DEFAULTS) == set(fields) - {"api_key", "cache_dir"}
+    assert {name: fields[name].default for name in DEFAULTS} == DEFAULTS

@@ -6,7 +6,7 @@ loop of their own, so they cannot be called from inside a running one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,18 +15,18 @@ from summarizer.briefing.entities import AliasTable
 from summarizer.briefing.merge import merge_records
 from summarizer.briefing.model import Briefing
 from summarizer.config import Settings, load_settings
-from summarizer.errors import ExtractionError, InputError, UserError
+from summarizer.errors import ExtractionError, UserError
 from summarizer.extraction.cost import PriceTable, records_cost
 from summarizer.extraction.pipeline import EndpointFactory, aextract_paths, open_pipeline
 from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.results import Progress, RunResult
 from summarizer.extraction.schema import ArticleExtraction
-from summarizer.ingest.articles import Article, article_id, normalise_text
-from summarizer.ingest.injection import directed_passages
+from summarizer.ingest.articles import Article, make_article
 
 
-def replayed(recordings: Path | None) -> EndpointFactory | None:
-    """The replay server for ``recordings`` as a run's endpoint; None (the settings' own endpoint) without."""
+def replayed(recordings: Path | str | None) -> EndpointFactory | None:
+    """The replay server for the recordings folder ``recordings`` as a run's endpoint; None (the settings' own
+    endpoint) without."""
     if recordings is None:
         return None
     from summarizer.replay.endpoint import replay
@@ -34,47 +34,29 @@ def replayed(recordings: Path | None) -> EndpointFactory | None:
     return replay(recordings)
 
 
-def make_article(
-    text: str,
-    *,
-    title: str = "",
-    published: str | None = None,
-    outlet: str | None = None,
-    url: str | None = None,
-    source: str = "<api>",
-) -> Article:
-    """An article from text held in memory (the same normalisation as files get)."""
-    body = normalise_text(text)
-    if not body:
-        raise InputError(source, "no article text", "pass non-empty text")
-    heading = title or body.split("\n", 1)[0][:120]
-    return Article(
-        id=article_id(body),
-        title=heading,
-        text=body,
-        directed=tuple(directed_passages(heading, body)),
-        source=source,
-        published=date.fromisoformat(published) if published else None,
-        outlet=outlet,
-        url=url,
-    )
-
-
 async def aextract_article(
-    article: Article, settings: Settings | None = None, *, replay: Path | None = None
+    article: Article, settings: Settings | None = None, *, replay: Path | str | None = None
 ) -> ArticleExtraction:
     """The validated extraction of one article, from the cache or the endpoint.
 
-    Raises ``ExtractionError`` when the endpoint gives no valid answer, ``ConfigError`` on bad settings."""
+    Raises ``ExtractionError`` when the endpoint gives no valid answer (its ``causes`` hold what went wrong),
+    ``ConfigError`` on bad settings."""
     with open_pipeline(settings or load_settings(), endpoint=replayed(replay)) as pipeline:
         result = await pipeline.aprocess(article)
     if result.record is None:
-        raise ExtractionError(f"{article.source}: {result.error}")
+        failure = result.exception or ExtractionError(result.error or "failed")
+        raise type(failure)(
+            f"{article.source}: {failure}",
+            attempts=failure.attempts,
+            prompt_tokens=failure.prompt_tokens,
+            completion_tokens=failure.completion_tokens,
+            causes=failure.causes,
+        )
     return result.record.extraction()
 
 
 def extract_article(
-    article: Article, settings: Settings | None = None, *, replay: Path | None = None
+    article: Article, settings: Settings | None = None, *, replay: Path | str | None = None
 ) -> ArticleExtraction:
     """``aextract_article`` for callers without an event loop."""
     return asyncio.run(aextract_article(article, settings, replay=replay))
@@ -84,46 +66,63 @@ async def aextract_files(
     paths: Sequence[Path | str],
     settings: Settings | None = None,
     *,
-    replay: Path | None = None,
+    replay: Path | str | None = None,
     progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+    refresh: bool = False,
 ) -> RunResult:
-    """Every article under ``paths`` extracted, ``settings.concurrency`` at a time; unreadable inputs and
-    failures are listed, not raised. ``progress`` sees each article's result as it arrives."""
-    return await aextract_paths(paths, settings or load_settings(), endpoint=replayed(replay), progress=progress)
+    """Every article under ``paths`` extracted, ``settings.concurrency`` at a time, from the cache where
+    possible (never with ``refresh``); unreadable inputs and failures are listed, not raised. With ``replay``
+    (a recordings folder), misses are answered from those recordings. ``on_total`` hears how many articles
+    were read before any is extracted; ``progress`` sees each article's result as it arrives."""
+    return await aextract_paths(
+        paths,
+        settings or load_settings(),
+        endpoint=replayed(replay),
+        progress=progress,
+        on_total=on_total,
+        refresh=refresh,
+    )
 
 
 def extract_files(
     paths: Sequence[Path | str],
     settings: Settings | None = None,
     *,
-    replay: Path | None = None,
+    replay: Path | str | None = None,
     progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+    refresh: bool = False,
 ) -> RunResult:
     """``aextract_files`` for callers without an event loop."""
-    return asyncio.run(aextract_files(paths, settings, replay=replay, progress=progress))
+    return asyncio.run(
+        aextract_files(paths, settings, replay=replay, progress=progress, on_total=on_total, refresh=refresh)
+    )
 
 
 async def abuild_briefing(
     paths: Sequence[Path | str],
     settings: Settings | None = None,
     *,
-    replay: Path | None = None,
-    aliases_files: Sequence[Path] = (),
+    replay: Path | str | None = None,
+    aliases_files: Sequence[Path | str] = (),
     generated: datetime | None = None,
     title: str | None = None,
     day: date | None = None,
 ) -> Briefing:
     """``build_briefing`` for callers that run an event loop."""
-    run = await aextract_paths(paths, settings or load_settings(), endpoint=replayed(replay))
-    return brief(run, aliases_files=aliases_files, generated=generated, title=title, day=day)
+    settings = settings or load_settings()
+    aliases = check_briefing_inputs(settings, aliases_files)
+    run = await aextract_files(paths, settings, replay=replay)
+    return brief(run, aliases=aliases, generated=generated, title=title, day=day)
 
 
 def build_briefing(
     paths: Sequence[Path | str],
     settings: Settings | None = None,
     *,
-    replay: Path | None = None,
-    aliases_files: Sequence[Path] = (),
+    replay: Path | str | None = None,
+    aliases_files: Sequence[Path | str] = (),
     generated: datetime | None = None,
     title: str | None = None,
     day: date | None = None,
@@ -131,7 +130,7 @@ def build_briefing(
     """The merged briefing for the articles under ``paths``; inputs left out are listed in ``failures``.
 
     With ``day``, the daily briefing of the articles published that day, what is new against earlier ones
-    marked."""
+    marked. Alias and price files are read before any request, so that a mistake in them costs nothing."""
     return asyncio.run(
         abuild_briefing(
             paths, settings, replay=replay, aliases_files=aliases_files, generated=generated, title=title, day=day
@@ -139,19 +138,31 @@ def build_briefing(
     )
 
 
+def check_briefing_inputs(settings: Settings, aliases_files: Sequence[Path | str] = ()) -> AliasTable:
+    """Read what a briefing needs besides the records (the alias files, the price table), raising the usual
+    one-line ConfigError for a bad one; called before any request is sent."""
+    PriceTable.load(settings.prices_file)
+    return AliasTable.load(*(Path(p) for p in aliases_files))
+
+
 def brief(
     run: RunResult,
     *,
-    aliases_files: Sequence[Path] = (),
+    aliases: AliasTable | None = None,
     generated: datetime | None = None,
     title: str | None = None,
     day: date | None = None,
 ) -> Briefing:
-    """The briefing for a finished run; inputs left out are listed in it.
+    """The briefing for a finished run; inputs left out are listed in it. ``aliases`` defaults to the bundled
+    table.
 
-    With ``day``, the daily briefing: the articles published that day, marked against earlier ones."""
+    With ``day``, the daily briefing: the articles published that day, marked against earlier ones. Raises
+    ExtractionError (its ``causes`` the articles' failures) when no article has a record."""
     if not run.records:
-        raise ExtractionError("no article could be extracted, so there is nothing to brief; see the errors above")
+        raise ExtractionError(
+            "no article could be extracted, so there is nothing to brief; see the errors above",
+            causes=tuple(r.exception for r in run.results if r.exception is not None),
+        )
     records = run.records
     notices = list(run.notices)
     if day is not None:
@@ -166,7 +177,7 @@ def brief(
     briefing = merge_records(
         records,
         generated=generated or datetime.now(UTC),
-        aliases=AliasTable.load(*aliases_files),
+        aliases=aliases or AliasTable.load(),
         failures=run.failures,
         title=title,
     )
@@ -178,3 +189,17 @@ def brief(
     if notices:
         briefing = briefing.model_copy(update={"notices": [*notices, *briefing.notices]})
     return briefing
+
+
+__all__ = [
+    "abuild_briefing",
+    "aextract_article",
+    "aextract_files",
+    "brief",
+    "build_briefing",
+    "check_briefing_inputs",
+    "extract_article",
+    "extract_files",
+    "make_article",
+    "replayed",
+]

@@ -9,45 +9,33 @@ the model with the validation errors by instructor's re-ask, a bounded number of
 from __future__ import annotations
 
 import contextvars
-import copy
 import functools
 import json
 import logging
 import re
 import ssl
-import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx2
+import httpx2  # openai's HTTP client library: DefaultAsyncHttpxClient is an httpx2.AsyncClient
 import instructor
 import openai
-import pydantic
-from instructor.core import IncompleteOutputException, InstructorRetryException
-from instructor.v2.core.function_calls import response_schema
-from instructor.v2.providers.openai.client import from_openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
-from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
-from summarizer.config import Settings
-from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError, TransportError, first_problem
+from summarizer.config import NO_KEY, Settings
+from summarizer.errors import ConfigError, ExtractionError
+from summarizer.extraction.failures import Backoff, classify, describe, fault_text, is_transport_fault, root_cause
 from summarizer.extraction.limits import RateLimiter, Slot
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.records import (
     CHARS_PER_TOKEN,
-    LOOPBACK_FINGERPRINT,
-    Origin,
     Record,
     RequestInfo,
     ResponseInfo,
@@ -58,9 +46,6 @@ from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article
 from summarizer.logs import redact
 
-# instructor logs every failed attempt at ERROR level; with no handler configured Python would print those
-# multi-line messages to stderr. The outcome is reported once, by the caller, instead.
-logging.getLogger("instructor").addHandler(logging.NullHandler())
 _log = logging.getLogger(__name__)
 
 
@@ -72,192 +57,15 @@ _MODES: dict[str, instructor.Mode] = {
 }
 
 
-def _check_each_model_once() -> None:
-    """instructor walks the response model's whole type tree for async validators several times per request:
-    about 13 ms of CPU for this schema, which caps a concurrent run at a few dozen requests a second. A class's
-    validators do not change, so each class is walked once. If instructor moves the function, nothing is
-    patched and only speed is lost."""
-    import instructor.v2.core.patch as patch_module
-    import instructor.v2.validation.async_validators as validators_module
-
-    original = getattr(validators_module, "reject_async_validators", None)
-    if original is None or getattr(original, "memoised", False):
-        return
-    checked: weakref.WeakSet[type] = weakref.WeakSet()
-
-    def check_once(response_model: Any) -> None:
-        if isinstance(response_model, type) and response_model in checked:
-            return
-        original(response_model)
-        if isinstance(response_model, type):
-            checked.add(response_model)
-
-    check_once.memoised = True  # type: ignore[attr-defined]
-    validators_module.reject_async_validators = check_once
-    if getattr(patch_module, "reject_async_validators", None) is original:
-        patch_module.reject_async_validators = check_once  # type: ignore[attr-defined]
-
-
-_check_each_model_once()
-
-
-# openai's ``create`` walks every request's parameters against its typed definitions before sending them, to
-# rename aliased keys and encode files: about 1 ms of CPU a request for this schema and prompt, a tenth of the
-# client's work in a concurrent run. A chat request built here has nothing to rename or encode, so it is posted
-# as given, through the client's documented ``post`` for raw requests (same headers, auth, timeouts).
-#
-# This ``create`` is also where every request and answer is counted: instructor's hook of the request's
-# arguments inspects its handler's signature on every call. (instructor also keeps its own running total of
-# usage, unused here. Handing it answers without ``usage`` would not save that work: it then tries to import
-# another provider's SDK on every answer, a search of the whole import path when that SDK is not installed.)
-def _send_as_given(
-    client: openai.AsyncOpenAI, sending: Callable[[], None], answered: Callable[[ChatCompletion], None]
-) -> None:
-    """Make ``client.chat.completions.create`` (what instructor calls) post its parameters unwalked, calling
-    ``sending`` before each request and ``answered`` with each answer before instructor sees it."""
-
-    async def create(**kwargs: Any) -> ChatCompletion:
-        options: openai.RequestOptions = {}
-        if "extra_headers" in kwargs:
-            options["headers"] = kwargs.pop("extra_headers")
-        if "extra_query" in kwargs:
-            options["params"] = kwargs.pop("extra_query")
-        extra_body = kwargs.pop("extra_body", None) or {}
-        if "timeout" in kwargs:
-            options["timeout"] = kwargs.pop("timeout")
-        given = {**kwargs, **extra_body}  # as openai merges ``extra_body`` into the body
-        body = {key: value for key, value in given.items() if not isinstance(value, openai.Omit | openai.NotGiven)}
-        if body.get("stream"):
-            raise ValueError("streaming is not supported by this client")
-        content = encoder.encode(body)
-        sending()
-        response = await client.post("/chat/completions", cast_to=httpx2.Response, content=content, options=options)
-        completion = _completion(response)
-        answered(completion)
-        return completion
-
-    encoder = _BodyEncoder()
-    client.chat.completions.create = create  # type: ignore[method-assign,assignment]
-
-
-def _plain(value: object) -> object:
-    # As openai's encoder does for the objects a request may carry besides plain JSON.
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json", exclude_unset=True, by_alias=True)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _json(value: Any) -> str:
-    # What openai sends: compact, UTF-8 as is, no NaN.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_plain)
-
-
-class _BodyEncoder:
-    """Encodes request bodies as openai does, remembering the parameters that repeat from request to request.
-
-    The tool definition (or the response format) carries the schema, 11 KB of JSON and the same in every
-    request: encoding it took about 0.2 ms a request, most of encoding the body. It is encoded when it changes;
-    each request compares it with a copy of the last one (about 10 µs)."""
-
-    _REPEATED = frozenset({"tools", "tool_choice", "response_format"})
-
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[Any, str]] = {}
-
-    def encode(self, body: dict[str, Any]) -> bytes:
-        """``body`` as JSON bytes, its keys in order."""
-        members = (f"{_json(key)}:{self._repeated(key, value) if key in self._REPEATED else _json(value)}"
-                   for key, value in body.items())  # fmt: skip
-        return ("{" + ",".join(members) + "}").encode()
-
-    def _repeated(self, key: str, value: Any) -> str:
-        last = self._last.get(key)
-        if last is not None and last[0] == value:
-            return last[1]
-        # A copy, so that a caller changing its object in place is seen as a change.
-        text = _json(value)
-        self._last[key] = (copy.deepcopy(value), text)
-        return text
-
-
-def _completion(response: httpx2.Response) -> ChatCompletion:
-    """The answer as a ``ChatCompletion``. openai builds it field by field in Python without validating (about
-    0.3 ms a request, a twentieth of the client's work); pydantic validates and builds it from the bytes in a
-    tenth of that. An answer that does not fit the type (other endpoints are looser) is built as openai builds
-    it; a body that is not a JSON object raises ``json.JSONDecodeError``, a transport fault."""
-    try:
-        return ChatCompletion.model_validate_json(response.content)
-    except ValidationError:
-        data = response.json()
-    if not isinstance(data, dict):
-        raise json.JSONDecodeError("the answer is not a JSON object", response.text, 0)
-    return ChatCompletion.construct(**data)
-
-
-# instructor wraps a plain model in a new class on every request, which defeats its own schema cache: about
-# 30 ms of CPU a request for this schema, the whole budget of a concurrent run. Wrapped once here instead.
-_RESPONSE_MODEL = response_schema(ArticleExtraction)
-
-
 @functools.cache
 def tls_context() -> ssl.SSLContext:
-    """httpx's default verifying TLS context, built once per process and shared by every client: loading the
-    CA certificates takes about 30 ms, which each new client (each run with misses, each API call) would
-    otherwise pay again."""
+    """The HTTP client's default verifying TLS context, built once per process and shared by every client:
+    loading the CA certificates takes about 30 ms, which each new client (each run with misses, each API call)
+    would otherwise pay again."""
     return httpx2.create_ssl_context()
 
 
-_RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
-_MAX_BACKOFF = 30.0
 _FENCED = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL)
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """instructor wraps a failed request in InstructorRetryException; the openai error is its cause."""
-    if isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
-        return exc.__cause__
-    return exc
-
-
-def is_transport_fault(exc: BaseException) -> bool:
-    """True for faults worth retrying as they are: network errors, timeouts, 408/409/429, 5xx, and a response
-    body that is not JSON at all (cut off on the way, not a model's mistake to re-ask about)."""
-    cause = _root_cause(exc)
-    if isinstance(cause, openai.APIConnectionError | json.JSONDecodeError):  # includes APITimeoutError
-        return True
-    return isinstance(cause, openai.APIStatusError) and cause.status_code in _RETRY_STATUS
-
-
-def retry_after_seconds(exc: BaseException) -> float | None:
-    """The server's ``Retry-After`` (seconds or an HTTP date), if the fault carried one."""
-    cause = _root_cause(exc)
-    if not isinstance(cause, openai.APIStatusError):
-        return None
-    value = cause.response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
-class _Backoff:
-    """Exponential backoff with jitter, replaced by the server's ``Retry-After`` when it sends one."""
-
-    def __init__(self, initial: float) -> None:
-        self._exponential = wait_exponential_jitter(multiplier=initial, max=_MAX_BACKOFF)
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        hinted = retry_after_seconds(exc) if exc else None
-        return min(hinted, _MAX_BACKOFF) if hinted is not None else float(self._exponential(state))
 
 
 def _payload(completion: ChatCompletion) -> str:
@@ -279,27 +87,6 @@ def _decoded_output(completion: ChatCompletion, extraction: ArticleExtraction) -
     except json.JSONDecodeError:
         value = None
     return value if isinstance(value, dict) else extraction.model_dump(mode="json")
-
-
-def _origin(completion: ChatCompletion) -> Origin:
-    fingerprint = completion.system_fingerprint or ""
-    if fingerprint == LOOPBACK_FINGERPRINT + "authored":
-        return "authored"
-    return "recorded"
-
-
-def _describe(exc: BaseException) -> str:
-    """One line: the first validation error with its location, or the exception's first line."""
-    if isinstance(exc, ValidationError):
-        count = exc.error_count()
-        more = f" (and {count - 1} more)" if count > 1 else ""
-        return f"{first_problem(exc, 'answer')}{more}"
-    return _first_line(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
 
 
 _FIRST_COMPLETION_GUESS = 1000
@@ -339,13 +126,13 @@ class Extractor:
         *,
         limiter: RateLimiter | None = None,
         backoff_initial: float = 1.0,
+        endpoint_name: str | None = None,
     ) -> None:
         if settings.api_key is None:
-            raise ConfigError(
-                "no API key: set OPENAI_API_KEY (any value for a local server given with --base-url), "
-                "or use --replay DIR to serve recorded responses"
-            )
+            raise ConfigError(NO_KEY)
         self.settings = settings
+        self.endpoint_name = endpoint_name or settings.base_url or "the OpenAI API"
+        """How errors name the endpoint."""
         self.prompts = prompts
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self._schema_hash = schema_hash()
@@ -354,15 +141,9 @@ class Extractor:
         self._completions_seen = 0
         # One connection per concurrent request, so none waits for a pooled connection.
         limits = httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
-        # aiohttp's transport costs the least CPU a request. Under rate limits, the run is bound by the limits
-        # and httpx's own transport is used instead: its trace hook tells when a request's body has left, and
-        # that is when the limiter counts it.
-        http_client = (
-            openai.DefaultAsyncHttpxClient(
-                event_hooks={"request": [self._before_request]}, limits=limits, verify=tls_context()
-            )
-            if self.limiter.active
-            else openai.DefaultAioHttpClient(limits=limits, verify=tls_context())
+        # The request hook sees every HTTP request the client sends, whichever layer retried it.
+        http_client = openai.DefaultAsyncHttpxClient(
+            event_hooks={"request": [self._before_request]}, limits=limits, verify=tls_context()
         )
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),
@@ -371,8 +152,9 @@ class Extractor:
             max_retries=0,  # tenacity owns transport retries, so they are counted and bounded in one place
             http_client=http_client,
         )
-        _send_as_given(self._openai, self._on_request, self._on_response)
-        self._client = from_openai(self._openai, mode=_MODES[settings.mode])
+        self._client = instructor.from_openai(self._openai, mode=_MODES[settings.mode])
+        self._client.on("completion:kwargs", self._on_request)
+        self._client.on("completion:response", self._on_response)
         self._client.on("parse:error", self._on_parse_error)
 
     async def aclose(self) -> None:
@@ -397,6 +179,8 @@ class Extractor:
         slot = await self.limiter.acquire(estimate)
         _current_slot.set(slot)
 
+        # The slot was stamped when the limiter let the request go; opening a connection (a TLS handshake) can
+        # hold it back for a while after that. The documented "trace" extension reports when the body is out.
         async def trace(event: str, _info: dict[str, Any]) -> None:
             if event.endswith("send_request_body.complete"):
                 self.limiter.sent(slot)
@@ -428,7 +212,7 @@ class Extractor:
             schema_hash=self._schema_hash,
         )
 
-    def _on_request(self) -> None:
+    def _on_request(self, *_: Any, **__: Any) -> None:
         tally = _current_tally.get()
         if tally is not None:
             tally.attempts += 1
@@ -442,7 +226,7 @@ class Extractor:
         _log.info(
             "%s: the answer failed the schema (%s); %s",
             tally.article_id,
-            _describe(error),
+            describe(error),
             "no re-asks left" if last else "re-asking with the errors",
         )
 
@@ -455,7 +239,7 @@ class Extractor:
         _log.info(
             "%s: transport fault (%s); retrying in %.1f s",
             tally.article_id,
-            self._redacted(_first_line(_root_cause(exc))),
+            self._redacted(fault_text(root_cause(exc), self.endpoint_name, self.settings.timeout)),
             wait,
         )
 
@@ -463,7 +247,10 @@ class Extractor:
         key = self.settings.api_key
         return redact(text, [key.get_secret_value()] if key is not None else [])
 
-    def _on_response(self, completion: ChatCompletion) -> None:
+    def _on_response(self, completion: object) -> None:
+        # openai hands back the decoded JSON as it is when the body is JSON but not an object.
+        if not isinstance(completion, ChatCompletion):
+            return
         usage = completion.usage
         tally = _current_tally.get()
         if usage is None or tally is None:
@@ -495,7 +282,7 @@ class Extractor:
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transport_fault),
             stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.retry_budget),
-            wait=_Backoff(self._backoff_initial),
+            wait=Backoff(self._backoff_initial),
             before_sleep=self._on_retry,
             reraise=True,
         )
@@ -507,7 +294,7 @@ class Extractor:
                 self._client.chat.completions.create_with_completion,
                 model=self.settings.model,
                 messages=self.messages(article),
-                response_model=_RESPONSE_MODEL,
+                response_model=ArticleExtraction,
                 max_retries=self.settings.max_reasks,
                 **kwargs,
             )
@@ -516,7 +303,9 @@ class Extractor:
         finally:
             _current_tally.reset(token)
         return Record(
-            origin=_origin(completion),
+            # An answer replayed from a recording looks like any other from here; the caller that chose the
+            # endpoint knows which it was and marks it.
+            origin="recorded",
             key=key,
             request=self.request_info(article),
             response=ResponseInfo(
@@ -530,31 +319,12 @@ class Extractor:
         )
 
     def _classify(self, exc: Exception, tally: _Tally) -> ConfigError | ExtractionError:
-        cause = _root_cause(exc)
-        where = self.settings.base_url or "the OpenAI API"
-        if isinstance(cause, openai.AuthenticationError):
-            return ConfigError(f"{where} rejected the API key (401); check OPENAI_API_KEY")
-        if isinstance(cause, openai.PermissionDeniedError):
-            return ConfigError(f"{where} refused access (403); check the key's permissions for the model")
-        attempts = tally.attempts
-        error: type[ExtractionError] = ExtractionError
-        if is_transport_fault(exc):
-            error, message = TransportError, f"gave up after {attempts} attempt(s): {_first_line(cause)}"
-        elif isinstance(cause, openai.APIStatusError):
-            message = f"{where} answered {cause.status_code}: {_first_line(cause)}"
-        elif isinstance(cause, AssertionError) and "Unable to generate a response" in str(cause):
-            # instructor's way of reporting a refusal in tool mode: the model answered in words, not a call.
-            error, message = InvalidResponseError, f"the model refused: {_first_line(cause)}"
-        elif isinstance(cause, IncompleteOutputException):
-            error, message = InvalidResponseError, "the answer was cut off (finish_reason length); raise max_tokens"
-        elif isinstance(exc, InstructorRetryException):
-            error = InvalidResponseError
-            message = f"answer failed the schema after {attempts} attempt(s): {_describe(cause)}"
-        else:
-            message = f"unexpected failure: {type(cause).__name__}: {_first_line(cause)}"
-        return error(
-            self._redacted(message),
-            attempts=attempts,
+        return classify(
+            exc,
+            where=self.endpoint_name,
+            timeout=self.settings.timeout,
+            attempts=tally.attempts,
             prompt_tokens=tally.prompt_tokens,
             completion_tokens=tally.completion_tokens,
+            redacted=self._redacted,
         )

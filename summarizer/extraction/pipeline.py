@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from summarizer.config import Settings
+from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ExtractionError
 from summarizer.extraction.cache import ResponseCache, cache_key
 from summarizer.extraction.limits import RateLimiter
@@ -77,6 +77,8 @@ class Endpoint:
 
     settings: Settings
     """Settings pointing at the stand-in."""
+    name: str
+    """How errors name it, in place of its throwaway loopback address."""
     cache_namespace: str
     """Keeps the stand-in's answers apart in the cache."""
     origins: Mapping[str, Origin] = field(default_factory=dict)
@@ -196,6 +198,13 @@ class Pipeline:
             f", rpm {s.rpm}" if s.rpm else "",
             f", tpm {s.tpm}" if s.tpm else "",
         )
+        if misses and self.settings.api_key is None and len(misses) < len(results):
+            # What the cache holds is still worth a briefing; each article it lacks is named, with the fix.
+            for index, article, _ in misses:
+                results[index] = result = ArticleResult(article, "failed", error=f"not in the cache, and {NO_KEY}")
+                if progress is not None:
+                    progress(result)
+            misses = []
         if misses:
             # Imported on the first miss: a run served from the cache never loads openai or needs a key.
             from summarizer.extraction.client import Extractor
@@ -203,7 +212,11 @@ class Pipeline:
             writes = _Writes(self._writer, self._cache, limit=self.settings.concurrency)
             self._writing = True
             async with Extractor(
-                self.settings, self.prompts, limiter=self.limiter, backoff_initial=self._backoff_initial
+                self.settings,
+                self.prompts,
+                limiter=self.limiter,
+                backoff_initial=self._backoff_initial,
+                endpoint_name=self.stand_in.name if self.stand_in is not None else None,
             ) as extractor:
                 pending = iter(misses)
 

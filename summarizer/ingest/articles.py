@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from summarizer.config import DEFAULT_MAX_ARTICLE_CHARS
+from summarizer.defaults import DEFAULT_MAX_ARTICLE_CHARS
 from summarizer.errors import InputError
 from summarizer.hashing import digest
 from summarizer.ingest.injection import directed_passages
@@ -185,6 +185,25 @@ def _build(fields: dict[str, Any], body: str, source: str, reading: _Reading) ->
     )
 
 
+def make_article(
+    text: str,
+    *,
+    title: str | None = None,
+    published: str | date | None = None,
+    outlet: str | None = None,
+    url: str | None = None,
+    source: str = "<api>",
+    max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+    warnings: list[str] | None = None,
+) -> Article:
+    """An article from text held in memory, made as a file's or a JSON object's is: the same clean-up, title
+    (the first line when it reads as a headline, unless ``title`` is given), length limit and id, so the same
+    text is the same article, and the same cache entry, whichever way it comes in. A cut to length is
+    reported in ``warnings``. Raises InputError, naming ``source``, for empty text or a bad date."""
+    fields = {"title": title, "published": published, "outlet": outlet, "url": url}
+    return _build(fields, text, source, _Reading(max_chars=max_chars, warnings=[] if warnings is None else warnings))
+
+
 # Bytes no text file should hold more than a stray few of: C0 controls other than tab, newline, form feed,
 # carriage return and escape, and DEL.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
@@ -307,14 +326,25 @@ def _from_json_file(path: Path, reading: _Reading) -> Iterator[Article | InputEr
         yield _from_record(data, str(path), reading)
 
 
-def _expand(paths: Iterable[Path]) -> Iterator[Path | InputError]:
+def _skipped(path: Path) -> bool:
+    """A file in a folder that is not an article and says nothing by being left out: hidden files and READMEs."""
+    return path.name.startswith(".") or path.name.upper().startswith("README")
+
+
+def _expand(paths: Iterable[Path], warnings: list[str]) -> Iterator[Path | InputError]:
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.upper().startswith("README")
-            )
+            found: list[Path] = []
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or _skipped(p):
+                    continue
+                if p.suffix.lower() in SUFFIXES:
+                    found.append(p)
+                else:
+                    warnings.append(
+                        f"{p}: skipped, {p.suffix or 'no extension'} is not an article format; "
+                        "rename it to .txt, .md, .json or .jsonl to read it"
+                    )
             if not found:
                 yield InputError(str(path), "no article files in directory", "add .txt, .md, .json or .jsonl")
             yield from found
@@ -348,7 +378,7 @@ def load_articles(paths: Iterable[Path | str], max_chars: int = DEFAULT_MAX_ARTI
     result = IngestResult()
     reading = _Reading(max_chars=max_chars, warnings=result.warnings)
     by_id: dict[str, int] = {}
-    for item in _expand(Path(p) for p in paths):
+    for item in _expand((Path(p) for p in paths), result.warnings):
         for got in [item] if isinstance(item, InputError) else _read_one(item, reading):
             if isinstance(got, InputError):
                 result.errors.append(got)
@@ -356,6 +386,7 @@ def load_articles(paths: Iterable[Path | str], max_chars: int = DEFAULT_MAX_ARTI
                 index = by_id[got.id]
                 first = result.articles[index]
                 result.articles[index] = replace(first, also_at=(*first.also_at, got.source))
+                result.warnings.append(f"{got.source}: same text as {first.source}; read once, as {first.source}")
             else:
                 by_id[got.id] = len(result.articles)
                 result.articles.append(got)

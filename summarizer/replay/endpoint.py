@@ -65,6 +65,7 @@ def replay(recordings_dir: Path | str) -> EndpointFactory:
         with LoopbackServer(recordings) as server:
             yield Endpoint(
                 settings=settings.replace(base_url=server.url, api_key=SecretStr("replay")),
+                name=f"the recordings in {directory}",
                 cache_namespace=CACHE_NAMESPACE,
                 origins={article_id: r.origin for article_id, r in recordings.items()},
                 notices=tuple(notices),

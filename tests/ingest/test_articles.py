@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.config import DEFAULT_MAX_ARTICLE_CHARS
-from summarizer.ingest.articles import article_id, load_articles, normalise_text, truncate_text
+from summarizer.defaults import DEFAULT_MAX_ARTICLE_CHARS
+from summarizer.errors import InputError
+from summarizer.ingest.articles import article_id, load_articles, make_article, normalise_text, truncate_text
 from tests.conftest import ARTICLES
 
 BOILERPLATE = [
@@ -298,6 +299,7 @@ def test_mixed_folder(tmp_path: Path) -> None:
     (folder / "f-binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (folder / "g-feed.jsonl").write_text('{"text": "From a feed."}\nnot json\n', encoding="utf-8")
     (folder / "h-notes.docx").write_bytes(b"skipped: not an article type")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     result = load_articles([folder, tmp_path / "missing.txt"], max_chars=1_000)
     assert [a.title for a in result.articles] == [
         "Good one",
@@ -313,5 +315,28 @@ def test_mixed_folder(tmp_path: Path) -> None:
         f"{folder / 'g-feed.jsonl'}:2",
         str(tmp_path / "missing.txt"),
     ]
-    assert [w.split(": ")[0] for w in result.warnings] == [str(folder / "c-cp1252.txt"), str(folder / "d-long.txt")]
+    # Skipped files are named as the folder is read, before any file in it; hidden files are not worth a line.
+    assert [w.split(": ")[0] for w in result.warnings] == [
+        str(folder / "h-notes.docx"),
+        str(folder / "b-same.md"),
+        str(folder / "c-cp1252.txt"),
+        str(folder / "d-long.txt"),
+    ]
+    assert "skipped, .docx is not an article format" in result.warnings[0]
+    assert f"same text as {folder / 'a-good.txt'}; read once" in result.warnings[1]
     assert all("\n" not in line for line in [*errors, *result.warnings])
+
+
+def test_text_given_through_the_api_is_the_same_article_as_the_file(tmp_path: Path) -> None:
+    body = "Ceasefire talks resume\n\nDelegations met on Tuesday.\n\n" + "More detail follows here. " * 80
+    path = tmp_path / "report.txt"
+    path.write_text(body, encoding="utf-8")
+    [from_file] = load_articles([path], max_chars=1_000).articles
+    warnings: list[str] = []
+    from_text = make_article(body, max_chars=1_000, warnings=warnings)
+    titled = make_article(body.split("\n\n", 1)[1], title="Ceasefire talks resume", max_chars=1_000)
+    for article in (from_text, titled):
+        assert (article.id, article.title, article.text) == (from_file.id, from_file.title, from_file.text)
+    assert len(warnings) == 1 and warnings[0].startswith("<api>: article is ")
+    with pytest.raises(InputError, match=r"^<api>: no article text; "):
+        make_article(" \n ")

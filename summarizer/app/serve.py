@@ -1,0 +1,104 @@
+"""``summarizer serve``: the replay server as a command, for tests, replays and benchmarks."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from summarizer.app.console import say
+
+
+def serve(
+    recordings: Annotated[Path, typer.Option("--recordings", help="Folder of recording files.", file_okay=False)],
+    host: Annotated[str, typer.Option("--host", help="Address to bind; keep it on loopback.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8000,
+    latency: Annotated[float, typer.Option("--latency", help="Seconds from a request's arrival to its answer.")] = 0.0,
+    fail_first: Annotated[int, typer.Option("--fail-first", help="Answer the first N requests with 503.")] = 0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            metavar="KIND=RATE",
+            help="Inject a fault into this share of requests (repeatable): 429, 500, 503, drop, timeout, slow, "
+            "malformed, invalid, length, refusal. Example: --fault 429=0.05 --fault drop=0.03",
+        ),
+    ] = None,
+    fault_rate: Annotated[
+        float | None,
+        typer.Option("--fault-rate", help="Share of requests given a fault, spread evenly over --fault-kinds."),
+    ] = None,
+    fault_kinds: Annotated[
+        str | None,
+        typer.Option("--fault-kinds", metavar="A,B,…", help="Kinds --fault-rate spreads over (default: all)."),
+    ] = None,
+    fault_schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--fault-schedule",
+            metavar="A,B,…",
+            help="Outcomes of the first requests in order, `ok` for a normal answer (e.g. 503,ok,429,drop); "
+            "the rates apply after.",
+        ),
+    ] = None,
+    fault_seed: Annotated[int | None, typer.Option("--fault-seed", help="Seed for reproducible draws.")] = None,
+    retry_after: Annotated[
+        float | None, typer.Option("--retry-after", help="Retry-After seconds sent with 429 and 503 (default 1).")
+    ] = None,
+    hang: Annotated[
+        float | None,
+        typer.Option("--hang", help="Seconds a `timeout` fault holds the request before closing (default 150)."),
+    ] = None,
+    slow_delay: Annotated[
+        float | None, typer.Option("--slow-delay", help="Seconds a `slow` fault delays the answer (default 5).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log each request line and handler errors.")] = False,
+) -> None:
+    """Answer OpenAI chat completions from recordings, for tests, replays and benchmarks; optionally with
+    injected faults, to exercise a client's retries."""
+    from summarizer.extraction.records import read_recordings
+    from summarizer.replay.faults import FaultPlan
+    from summarizer.replay.server import LoopbackServer
+
+    options = (fault, fault_rate, fault_kinds, fault_schedule, fault_seed, retry_after, hang, slow_delay)
+    plan = (
+        FaultPlan.from_options(
+            faults=fault or [],
+            rate=fault_rate,
+            kinds=fault_kinds,
+            schedule=fault_schedule,
+            seed=fault_seed,
+            retry_after=retry_after,
+            hang=hang,
+            slow_delay=slow_delay,
+        )
+        if any(option is not None for option in options)
+        else None
+    )
+    server = LoopbackServer(
+        read_recordings(recordings),
+        host=host,
+        port=port,
+        latency=latency,
+        fail_first=fail_first,
+        faults=plan,
+        verbose=verbose,
+    )
+    say(f"serving {len(server.recordings)} recording(s) at {server.url} (Ctrl-C stops)")
+    say(server.faults.describe())
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # A benchmark script stops a background server with SIGTERM (background jobs ignore SIGINT); it wants the
+    # counts as much as someone pressing Ctrl-C does.
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        say(server.stats.describe())
