@@ -21,11 +21,26 @@ if TYPE_CHECKING:
         extract_files,
         make_article,
     )
-    from summarizer.briefing.model import Briefing
+    from summarizer.briefing.model import (
+        Briefing,
+        CasualtyEntry,
+        CasualtyRange,
+        Citation,
+        Cited,
+        DemandEntry,
+        IncidentEntry,
+        MediatorEntry,
+        OutcomeEntry,
+        PartyEntry,
+        PersonEntry,
+        Source,
+        TimelineEntry,
+    )
     from summarizer.briefing.render import render, render_bytes
     from summarizer.config import Settings, load_settings
     from summarizer.errors import (
         ConfigError,
+        ExitCode,
         ExtractionError,
         InputError,
         InvalidResponseError,
@@ -36,7 +51,7 @@ if TYPE_CHECKING:
     )
     from summarizer.extraction.cost import CostReport, PriceTable
     from summarizer.extraction.records import Record
-    from summarizer.extraction.results import RunResult
+    from summarizer.extraction.results import ArticleResult, Failure, RunResult
     from summarizer.extraction.schema import ArticleExtraction
     from summarizer.ingest.articles import Article, load_articles
 
@@ -47,6 +62,19 @@ _WHERE = {
     "aextract_files": "app.api",
     "CostReport": "extraction.cost", "PriceTable": "extraction.cost",
     "Briefing": "briefing.model", "Settings": "config", "load_settings": "config",
+    "CasualtyEntry": "briefing.model",
+    "CasualtyRange": "briefing.model",
+    "Citation": "briefing.model",
+    "Cited": "briefing.model",
+    "DemandEntry": "briefing.model",
+    "IncidentEntry": "briefing.model",
+    "MediatorEntry": "briefing.model",
+    "OutcomeEntry": "briefing.model",
+    "PartyEntry": "briefing.model",
+    "PersonEntry": "briefing.model",
+    "Source": "briefing.model",
+    "TimelineEntry": "briefing.model",
+    "ExitCode": "errors", "ArticleResult": "extraction.results", "Failure": "extraction.results",
     "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
     "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
     "Article": "ingest.articles", "load_articles": "ingest.articles", "RunResult": "extraction.pipeline",
@@ -67,18 +95,33 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Article",
     "ArticleExtraction",
+    "ArticleResult",
     "Briefing",
+    "CasualtyEntry",
+    "CasualtyRange",
+    "Citation",
+    "Cited",
     "ConfigError",
     "CostReport",
+    "DemandEntry",
+    "ExitCode",
     "ExtractionError",
+    "Failure",
+    "IncidentEntry",
     "InputError",
     "InvalidResponseError",
+    "MediatorEntry",
+    "OutcomeEntry",
+    "PartyEntry",
+    "PersonEntry",
     "PriceTable",
     "Record",
     "RecordingError",
     "RunResult",
     "Settings",
+    "Source",
     "SummarizerError",
+    "TimelineEntry",
     "TransportError",
     "UserError",
     "abuild_briefing",
