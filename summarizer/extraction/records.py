@@ -18,8 +18,6 @@ from summarizer.extraction.schema import SCHEMA_VERSION, ArticleExtraction
 from summarizer.hashing import canonical_json, digest
 
 RECORD_FORMAT = "summarizer.record/1"
-LOOPBACK_FINGERPRINT = "summarizer-loopback:"
-"""``system_fingerprint`` prefix of answers served by ``summarizer serve``, followed by the recording's origin."""
 Origin = Literal["recorded", "authored"]
 CHARS_PER_TOKEN = 4
 """The rough size of a token, for the few estimates made before an endpoint has counted (never for cost)."""

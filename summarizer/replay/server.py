@@ -11,7 +11,6 @@ retries, survives every one of them, and never logs request headers, so an API k
 from __future__ import annotations
 
 import json
-import math
 import re
 import select
 import socket
@@ -24,8 +23,9 @@ from types import TracebackType
 from typing import Any, TypedDict
 
 from summarizer.extraction.prompts import unfence_text
-from summarizer.extraction.records import CHARS_PER_TOKEN, LOOPBACK_FINGERPRINT, Record
+from summarizer.extraction.records import Record
 from summarizer.ingest.articles import article_id, normalise_text
+from summarizer.replay.answers import STATUS_FAULTS, completion_body, error_body, fault_body, message_text
 from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
@@ -104,138 +104,6 @@ class ServerStats:
         )
 
 
-def _estimate_tokens(text: str) -> int:
-    # Authored recordings carry no usage; a rough four-characters-a-token estimate keeps the field present.
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
-
-
-def _message_text(body: dict[str, Any]) -> str:
-    parts: list[str] = []
-    for message in body.get("messages") or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts.extend(str(c.get("text", "")) for c in content if isinstance(c, dict))
-    return "\n".join(parts)
-
-
-def _prompt_text(body: dict[str, Any]) -> str:
-    """What an endpoint bills as the prompt: the messages, and the schema sent as tools or response format."""
-    schema = {k: body[k] for k in ("tools", "functions", "response_format") if body.get(k)}
-    return _message_text(body) + (json.dumps(schema, separators=(",", ":")) if schema else "")
-
-
-def _tool_name(body: dict[str, Any]) -> str | None:
-    choice = body.get("tool_choice")
-    if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name")
-        if isinstance(name, str):
-            return name
-    tools = body.get("tools")
-    if isinstance(tools, list) and tools:
-        name = (tools[0].get("function") or {}).get("name")
-        return name if isinstance(name, str) else None
-    return None
-
-
-def _assistant_message(payload: str, request: dict[str, Any], number: int) -> tuple[dict[str, Any], str]:
-    """``payload`` as the request asked for it: a tool call when it offered tools, else message content; and
-    the finish reason that goes with it."""
-    tool = _tool_name(request)
-    if tool is not None:
-        call = {"id": f"call_{number}", "type": "function", "function": {"name": tool, "arguments": payload}}
-        return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
-    return {"role": "assistant", "content": payload}, "stop"
-
-
-def _chat_completion(
-    message: dict[str, Any], finish: str, model: str, number: int, prompt: int, completion: int, fingerprint: str
-) -> dict[str, Any]:
-    return {
-        "id": f"chatcmpl-loopback-{number}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "system_fingerprint": fingerprint,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
-    }
-
-
-def completion_body(record: Record, request: dict[str, Any], number: int) -> dict[str, Any]:
-    """The chat completion answering ``request`` with ``record``'s output."""
-    payload = json.dumps(record.output, ensure_ascii=False)
-    message, finish = _assistant_message(payload, request, number)
-    recorded = record.response.usage
-    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
-    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
-    model = record.response.model or str(request.get("model", "loopback"))
-    return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
-
-
-# Fails the extraction schema in several ways at once: the required summary is missing, parties is a string
-# instead of a list, and the casualty claim lacks its kind, victims and evidence and gives "many" as a number.
-_INVALID_OUTPUT: dict[str, Any] = {
-    "parties": "Pakistan, Afghanistan",
-    "casualties": [{"figure_text": "many", "low": "many"}],
-}
-REFUSAL_TEXT = "I can't help with that."
-"""The ``refusal`` of a ``refusal`` fault."""
-
-
-def fault_body(kind: FaultKind, record: Record | None, request: dict[str, Any], number: int) -> bytes:
-    """The HTTP 200 body of a content fault (``malformed``, ``invalid``, ``length`` or ``refusal``) answering
-    ``request``; ``record`` is the article's recording when there is one."""
-    model = str(request.get("model") or "loopback")
-    prompt = _estimate_tokens(_prompt_text(request))
-    fingerprint = LOOPBACK_FINGERPRINT + "fault"
-    if kind == "refusal":
-        # What OpenAI returns when the model declines: no content, no tool call, the reason in `refusal`.
-        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT}
-        body = _chat_completion(message, "stop", model, number, prompt, _estimate_tokens(REFUSAL_TEXT), fingerprint)
-    elif kind == "length":
-        full = json.dumps(record.output if record else _INVALID_OUTPUT, ensure_ascii=False)
-        cut = full[: max(1, len(full) // 2)]
-        message, _ = _assistant_message(cut, request, number)
-        body = _chat_completion(message, "length", model, number, prompt, _estimate_tokens(cut), fingerprint)
-    elif kind in ("invalid", "malformed"):
-        payload = json.dumps(_INVALID_OUTPUT)
-        message, finish = _assistant_message(payload, request, number)
-        body = _chat_completion(message, finish, model, number, prompt, _estimate_tokens(payload), fingerprint)
-    else:
-        raise ValueError(f"{kind} is not a fault with a response body")
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    # Malformed: the completion cut off mid-way, as when a proxy truncates a response; never valid JSON.
-    return data[: len(data) // 2] if kind == "malformed" else data
-
-
-_STATUS_FAULTS: dict[str, tuple[HTTPStatus, str, str, str]] = {
-    "429": (
-        HTTPStatus.TOO_MANY_REQUESTS,
-        "Rate limit reached (injected fault); retry after the delay in Retry-After",
-        "requests",
-        "rate_limit_exceeded",
-    ),
-    "500": (
-        HTTPStatus.INTERNAL_SERVER_ERROR,
-        "The server had an error while processing your request (injected fault)",
-        "server_error",
-        "internal_error",
-    ),
-    "503": (
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "The server is overloaded or not ready yet (injected fault)",
-        "server_error",
-        "unavailable",
-    ),
-}
-
-
-def _error(message: str, kind: str, code: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "code": code, "param": None}}
-
-
 _POLL = 0.1
 
 
@@ -286,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "summarizer"} for m in models]
             self._send(HTTPStatus.OK, {"object": "list", "data": data})
         else:
-            self._send(HTTPStatus.NOT_FOUND, _error(f"no route {self.path}", "invalid_request_error", "not_found"))
+            self._send(HTTPStatus.NOT_FOUND, error_body(f"no route {self.path}", "invalid_request_error", "not_found"))
 
     def do_POST(self) -> None:
         self.arrived = time.monotonic()
@@ -295,15 +163,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         owner.stats.count("requests")
         if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._send(HTTPStatus.NOT_FOUND, _error(f"no route {self.path}", "invalid_request_error", "not_found"))
+            self._send(HTTPStatus.NOT_FOUND, error_body(f"no route {self.path}", "invalid_request_error", "not_found"))
             return
         if owner.require_key is not None and self.headers.get("Authorization") != f"Bearer {owner.require_key}":
-            self._send(HTTPStatus.UNAUTHORIZED, _error("invalid API key", "invalid_request_error", "invalid_api_key"))
+            self._send(
+                HTTPStatus.UNAUTHORIZED, error_body("invalid API key", "invalid_request_error", "invalid_api_key")
+            )
             return
         try:
             request = json.loads(raw or b"{}")
         except json.JSONDecodeError:
-            self._send(HTTPStatus.BAD_REQUEST, _error("body is not JSON", "invalid_request_error", "bad_json"))
+            self._send(HTTPStatus.BAD_REQUEST, error_body("body is not JSON", "invalid_request_error", "bad_json"))
             return
         owner.answer(self, request)
 
@@ -367,7 +237,7 @@ class LoopbackServer:
 
     def _lookup(self, request: dict[str, Any]) -> tuple[str | None, Record | None]:
         """The article id the request asks about (None without an article block) and its recording."""
-        match = _ARTICLE_BLOCK.search(_message_text(request))
+        match = _ARTICLE_BLOCK.search(message_text(request))
         if match is None:
             return None, None
         wanted = article_id(normalise_text(unfence_text(match.group(1))))
@@ -401,14 +271,14 @@ class LoopbackServer:
             self.stats.count("not_found")
             handler._send(
                 HTTPStatus.BAD_REQUEST,
-                _error("no <article_text> block in the messages", "invalid_request_error", "no_article"),
+                error_body("no <article_text> block in the messages", "invalid_request_error", "no_article"),
             )
             return
         if record is None:
             self.stats.count("not_found")
             handler._send(
                 HTTPStatus.NOT_FOUND,
-                _error(
+                error_body(
                     f"no recording for article {wanted}; record it with `summarizer record`",
                     "invalid_request_error",
                     "recording_not_found",
@@ -421,10 +291,10 @@ class LoopbackServer:
     def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
         """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,
         False when it is still to be answered."""
-        if fault in _STATUS_FAULTS:
-            status, message, kind, code = _STATUS_FAULTS[fault]
+        if fault in STATUS_FAULTS:
+            status, message, kind, code = STATUS_FAULTS[fault]
             headers = {"Retry-After": f"{self.faults.retry_after:g}"} if fault in ("429", "503") else None
-            handler._send(status, _error(message, kind, code), headers)
+            handler._send(status, error_body(message, kind, code), headers)
         elif fault == "drop":
             handler.close_connection = True
         elif fault == "timeout":

@@ -26,8 +26,9 @@ from summarizer.errors import UserError
 from summarizer.extraction.records import Record
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article, load_articles
+from summarizer.replay.answers import REFUSAL_TEXT
 from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan
-from summarizer.replay.server import REFUSAL_TEXT, LoopbackServer
+from summarizer.replay.server import LoopbackServer
 from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
 
 TOOL = "ArticleExtraction"

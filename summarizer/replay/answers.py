@@ -1,0 +1,150 @@
+"""The bodies the replay server sends: a chat completion made from a recording, in the shape the request
+asked for (a tool call or JSON content), the bodies of injected faults, and OpenAI-style error objects."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from http import HTTPStatus
+from typing import Any
+
+from summarizer.extraction.records import CHARS_PER_TOKEN, Record
+from summarizer.replay.faults import FaultKind
+
+LOOPBACK_FINGERPRINT = "summarizer-loopback:"
+"""``system_fingerprint`` prefix of the server's answers, followed by the recording's origin (or ``fault``)."""
+
+
+def _estimate_tokens(text: str) -> int:
+    # Authored recordings carry no usage; a rough four-characters-a-token estimate keeps the field present.
+    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+
+
+def message_text(body: dict[str, Any]) -> str:
+    """Every message's text in a chat request, joined."""
+    parts: list[str] = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(str(c.get("text", "")) for c in content if isinstance(c, dict))
+    return "\n".join(parts)
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    """What an endpoint bills as the prompt: the messages, and the schema sent as tools or response format."""
+    schema = {k: body[k] for k in ("tools", "functions", "response_format") if body.get(k)}
+    return message_text(body) + (json.dumps(schema, separators=(",", ":")) if schema else "")
+
+
+def _tool_name(body: dict[str, Any]) -> str | None:
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        if isinstance(name, str):
+            return name
+    tools = body.get("tools")
+    if isinstance(tools, list) and tools:
+        name = (tools[0].get("function") or {}).get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _assistant_message(payload: str, request: dict[str, Any], number: int) -> tuple[dict[str, Any], str]:
+    """``payload`` as the request asked for it: a tool call when it offered tools, else message content; and
+    the finish reason that goes with it."""
+    tool = _tool_name(request)
+    if tool is not None:
+        call = {"id": f"call_{number}", "type": "function", "function": {"name": tool, "arguments": payload}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"
+    return {"role": "assistant", "content": payload}, "stop"
+
+
+def _chat_completion(
+    message: dict[str, Any], finish: str, model: str, number: int, prompt: int, completion: int, fingerprint: str
+) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-loopback-{number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": fingerprint,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
+
+
+def completion_body(record: Record, request: dict[str, Any], number: int) -> dict[str, Any]:
+    """The chat completion answering ``request`` with ``record``'s output."""
+    payload = json.dumps(record.output, ensure_ascii=False)
+    message, finish = _assistant_message(payload, request, number)
+    recorded = record.response.usage
+    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
+    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
+    model = record.response.model or str(request.get("model", "loopback"))
+    return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
+
+
+# Fails the extraction schema in several ways at once: the required summary is missing, parties is a string
+# instead of a list, and the casualty claim lacks its kind, victims and evidence and gives "many" as a number.
+_INVALID_OUTPUT: dict[str, Any] = {
+    "parties": "Pakistan, Afghanistan",
+    "casualties": [{"figure_text": "many", "low": "many"}],
+}
+REFUSAL_TEXT = "I can't help with that."
+"""The ``refusal`` of a ``refusal`` fault."""
+
+
+def fault_body(kind: FaultKind, record: Record | None, request: dict[str, Any], number: int) -> bytes:
+    """The HTTP 200 body of a content fault (``malformed``, ``invalid``, ``length`` or ``refusal``) answering
+    ``request``; ``record`` is the article's recording when there is one."""
+    model = str(request.get("model") or "loopback")
+    prompt = _estimate_tokens(_prompt_text(request))
+    fingerprint = LOOPBACK_FINGERPRINT + "fault"
+    if kind == "refusal":
+        # What OpenAI returns when the model declines: no content, no tool call, the reason in `refusal`.
+        message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT}
+        body = _chat_completion(message, "stop", model, number, prompt, _estimate_tokens(REFUSAL_TEXT), fingerprint)
+    elif kind == "length":
+        full = json.dumps(record.output if record else _INVALID_OUTPUT, ensure_ascii=False)
+        cut = full[: max(1, len(full) // 2)]
+        message, _ = _assistant_message(cut, request, number)
+        body = _chat_completion(message, "length", model, number, prompt, _estimate_tokens(cut), fingerprint)
+    elif kind in ("invalid", "malformed"):
+        payload = json.dumps(_INVALID_OUTPUT)
+        message, finish = _assistant_message(payload, request, number)
+        body = _chat_completion(message, finish, model, number, prompt, _estimate_tokens(payload), fingerprint)
+    else:
+        raise ValueError(f"{kind} is not a fault with a response body")
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    # Malformed: the completion cut off mid-way, as when a proxy truncates a response; never valid JSON.
+    return data[: len(data) // 2] if kind == "malformed" else data
+
+
+STATUS_FAULTS: dict[str, tuple[HTTPStatus, str, str, str]] = {
+    "429": (
+        HTTPStatus.TOO_MANY_REQUESTS,
+        "Rate limit reached (injected fault); retry after the delay in Retry-After",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    "500": (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "The server had an error while processing your request (injected fault)",
+        "server_error",
+        "internal_error",
+    ),
+    "503": (
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "The server is overloaded or not ready yet (injected fault)",
+        "server_error",
+        "unavailable",
+    ),
+}
+
+
+def error_body(message: str, kind: str, code: str) -> dict[str, Any]:
+    """An error body as OpenAI sends one."""
+    return {"error": {"message": message, "type": kind, "code": code, "param": None}}
