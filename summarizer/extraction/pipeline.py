@@ -98,7 +98,10 @@ class Pipeline:
     Each record is written to the cache as it arrives, on a thread of its own that the run does not wait for;
     a run returns (or raises) only once every record it fetched is written. An interrupted run loses the
     requests in flight; a killed one also loses the records still queued for writing (at most
-    ``settings.concurrency``)."""
+    ``settings.concurrency``).
+
+    With ``stand_in`` (the replay server, say), misses go there, under its settings rather than ``settings``,
+    and its answers are cached apart."""
 
     def __init__(
         self,
