@@ -1,20 +1,33 @@
-"""Speed benchmark: concurrent extraction against the loopback endpoint with injected latency, the same work
-through a plain sequential instructor loop, a warm re-run from the cache (alone, and with the briefing made
-from it), and merge + render at scale.
+"""Speed benchmark of the extraction and the briefing, against the loopback endpoint answering after a real
+model's delay.
 
-    .venv/bin/python benchmarks/bench.py                  # the full run (about nine minutes)
-    .venv/bin/python benchmarks/bench.py --quick          # smaller numbers, for a smoke test
+    .venv/bin/python benchmarks/bench.py                  # the full run (about three minutes)
+    .venv/bin/python benchmarks/bench.py --quick          # fewer articles and records (about a minute)
 
-Every figure is measured in the same run, so ratios compare like with like on a noisy machine. The endpoint
-runs in its own process (as a real one would), so its work does not compete with the client for the GIL. Each
-timed phase starts after a garbage collection, so that none pays for collecting what an earlier phase left
-(a user's warm run is a fresh process, with no cold run's garbage to collect).
+The endpoint is ``summarizer serve`` with ``--latency`` seconds from each request's arrival to its answer
+(default 2.0: a hosted model takes seconds to write a record of this size), in a process of its own, as a
+real endpoint would be, so its work does not compete with the client for the GIL. The phases:
 
-The cold run (each time into an empty cache), the warm re-run and merge + render are timed ``--repeat`` times
-(merge + render in rounds, see ``merge_timings``) and the best time is the figure, as ``timeit`` advises: on a
-shared machine the slower runs measure the neighbours. Every time is printed beside it. The sequential loop
-runs once. The warm re-runs and merge + render run in child interpreters of their own, as a user's re-run or
-briefing would.
+- machine gauge: a fixed standard-library workload, timed at the start and at the end, so that a slow spell
+  of the machine shows as such when runs are compared.
+- start-up: importing openai and instructor, which a run pays once, before its first request.
+- cold run: ``--articles`` generated articles (the examples with a line added, so ids and cache keys differ)
+  through the pipeline at ``--concurrency`` requests in flight (default 8, the setting's default), into an
+  empty cache; compared with the ideal ceil(N/C) x latency.
+- warm re-run: the same articles from the filled cache, alone and with merge + render (the whole briefing),
+  in a fresh interpreter as a user's re-run is; no request may reach the endpoint.
+- sequential loop: what a user writes first, one instructor call after another, on the first
+  ``--sequential-sample`` articles; its time per article times N is the peer of the cold run.
+- merge + render (Markdown and JSON, the bytes ``summarizer brief`` writes) of ``--scales`` records, as a
+  run from the cache gives them, in a fresh interpreter, and how the time grows with the record count.
+
+Every figure is measured in the same run, so ratios compare like with like on a noisy machine. Each timed
+phase starts after a garbage collection, so that none pays for collecting what an earlier phase left (a
+user's warm run is a fresh process, with no cold run's garbage to collect). The warm re-run and merge + render
+are timed ``--repeat`` times (merge + render in rounds, see ``merge_timings``) and the best time is the figure,
+as ``timeit`` advises: on a shared machine the slower runs measure the neighbours. Every time is printed beside
+it. The cold run waits on the endpoint, not on the machine, so it runs ``--cold-repeat`` times (default once);
+the sequential loop runs once.
 """
 
 from __future__ import annotations
@@ -141,7 +154,7 @@ def as_cached(record: Record) -> Record:
 
 def merge_timings(scales: list[int], repeat: int) -> dict[int, list[list[float]]]:
     """Seconds of each merge + render, by record count and round, in ``repeat`` rounds. In each round a scale
-    is timed as many times as it takes to cover the next scale's records (5,000 ten times, for one 50,000),
+    is timed as many times as it takes to cover the next scale's records (5,000 four times, for one 20,000),
     so that growth compares per-record costs measured over like volumes and durations: a single short run
     can fall in a quick moment of the machine that a long one cannot. The scales take turns within a round,
     so that a slow spell falls on every scale alike. The smaller scales are the first records of the largest."""
@@ -212,20 +225,33 @@ def _times(values: list[float], unit: float = 1.0, suffix: str = "s", digits: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=500)
-    parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--scales", default="500,5000,50000", help="Record counts for merge + render.")
+    # A day's coverage of a story at the settings' default concurrency: 10 rounds of requests, so that the
+    # cold run is mostly steady state, while the cold run and the sequential sample take under a minute.
+    parser.add_argument("--articles", type=int, help="Articles extracted (default 80; 32 with --quick).")
+    parser.add_argument("--latency", type=float, default=2.0, help="Seconds the endpoint takes to answer.")
+    parser.add_argument("--concurrency", type=int, default=8, help="Requests in flight on the cold run.")
+    parser.add_argument(
+        "--sequential-sample", type=int, help="Articles the sequential loop sends (default 12; 8 with --quick)."
+    )
+    # At 50,000 records (--scales 500,5000,50000) a merge takes 30 s and 3 GiB, and the phase four minutes.
+    parser.add_argument("--scales", help="Record counts for merge + render (default 500,5000,20000; 500,5000 quick).")
     parser.add_argument("--repeat", type=int, default=3, help="Timings of each short phase; the best is reported.")
-    parser.add_argument("--quick", action="store_true", help="100 articles and scales 500,5000.")
-    parser.add_argument("--no-sequential", action="store_true", help="Skip the sequential loop (slow: N x L).")
+    # Three cold runs at 2 s latency took 20.48, 20.27 and 20.27 s: the spread is the endpoint's, not the
+    # machine's, so repeating them costs a minute and tells nothing; each repeat starts from an empty cache.
+    parser.add_argument("--cold-repeat", type=int, default=1, help="Cold runs; the best is reported.")
+    parser.add_argument("--quick", action="store_true", help="Fewer articles, a smaller sample, scales 500,5000.")
+    parser.add_argument("--no-sequential", action="store_true", help="Skip the sequential loop.")
     parser.add_argument("--merge-only", action="store_true", help="Only time merge + render; print JSON.")
     parser.add_argument("--warm-only", type=Path, metavar="CACHE_DIR", help="Only time warm runs; print JSON.")
     parser.add_argument("--base-url", help="With --warm-only: the endpoint the cache was filled from.")
     args = parser.parse_args()
+    quick = bool(args.quick)
+    n = args.articles or (32 if quick else 80)
+    sample = min(n, args.sequential_sample or (8 if quick else 12))
+    args.scales = args.scales or ("500,5000" if quick else "500,5000,20000")
     if args.warm_only:
         settings = Settings(base_url=args.base_url, api_key=KEY, cache_dir=args.warm_only, concurrency=args.concurrency)
-        articles = example_variants(args.articles, ARTICLES, RECORDINGS)[0]
+        articles = example_variants(n, ARTICLES, RECORDINGS)[0]
         runs = [pipeline_run(settings, articles)[0] for _ in range(max(1, args.repeat))]
         briefings = [warm_briefing(settings, articles) for _ in range(max(1, args.repeat))]
         print(json.dumps({"runs": runs, "briefings": briefings}))
@@ -233,9 +259,7 @@ def main() -> None:
     if args.merge_only:
         print(json.dumps(merge_timings([int(s) for s in args.scales.split(",")], max(1, args.repeat))))
         return
-    if args.quick:
-        args.articles, args.scales = 100, "500,5000"
-    n, latency, concurrency, repeat = args.articles, args.latency, args.concurrency, max(1, args.repeat)
+    latency, concurrency, repeat = args.latency, args.concurrency, max(1, args.repeat)
     rows: list[tuple[str, str]] = [("machine gauge at the start (a fixed stdlib workload; lower is faster)",
                                     _times(machine_gauge(repeat), 1000, "ms", 0))]  # fmt: skip
 
@@ -255,7 +279,7 @@ def main() -> None:
         with endpoint(recordings_dir, latency) as url:
             colds: list[float] = []
             steals: list[float] = []
-            for attempt in range(repeat):
+            for attempt in range(max(1, args.cold_repeat)):
                 cache_dir = Path(tmp) / f"cache-{attempt}"  # empty each time: every article is a miss
                 settings = Settings(base_url=url, api_key=KEY, cache_dir=cache_dir, concurrency=concurrency)
                 before_run = stolen()
@@ -265,10 +289,10 @@ def main() -> None:
             cold = min(colds)
             ideal = math.ceil(n / concurrency) * latency
             rows += [
-                (f"cold run: {n} articles, latency {latency * 1000:.0f} ms, concurrency {concurrency}", _times(colds)),
+                (f"cold run: {n} articles, latency {latency:g} s, concurrency {concurrency}", _times(colds)),
                 ("ideal ceil(N/C) x L", f"{ideal:.2f} s"),
-                ("cold / ideal (target <= 1.25)", f"{cold / ideal:.3f}"),
-                ("CPU taken by the host (steal) during each cold run", ", ".join(f"{t:.2f} s" for t in steals)),
+                ("cold / ideal", f"{cold / ideal:.3f}"),
+                ("CPU taken by the host (steal) during the cold run", ", ".join(f"{t:.2f} s" for t in steals)),
                 ("articles extracted", f"{done}/{n}"),
             ]
             before = requests_seen(url)
@@ -280,17 +304,24 @@ def main() -> None:
             warm = min(warms)
             rows += [
                 ("warm re-run from the cache", _times(warms, 1000, "ms", 1)),
-                ("warm speed-up over cold (target >= 50)", f"{cold / warm:.0f}x"),
+                ("warm speed-up over cold", f"{cold / warm:.0f}x"),
                 ("requests reaching the endpoint on the warm runs (must be 0)", str(requests_seen(url) - before)),
                 ("warm re-run + merge + render (md, json): the whole briefing", _times(briefings, 1000, "ms", 1)),
             ]
-            before_loop = stolen()
-            sequential = math.nan if args.no_sequential else sequential_loop(url, articles)
-            rows += [
-                ("CPU taken by the host (steal) during the sequential loop", f"{stolen() - before_loop:.2f} s"),
-                ("plain sequential instructor loop, same articles", f"{sequential:.2f} s"),
-                ("speed-up over the sequential loop (target >= 20)", f"{sequential / cold:.1f}x"),
-            ]
+            if not args.no_sequential:
+                before_loop = stolen()
+                # The loop's time is N times one article's: a sample gives it without N x L of waiting.
+                looped = sequential_loop(url, articles[:sample])
+                sequential = looped / sample * n
+                rows += [
+                    ("CPU taken by the host (steal) during the sequential loop", f"{stolen() - before_loop:.2f} s"),
+                    (
+                        f"plain sequential instructor loop, first {sample} articles",
+                        f"{looped:.2f} s  ({looped / sample:.2f} s an article)",
+                    ),
+                    (f"sequential loop for all {n} articles (estimated from the sample)", f"{sequential:.2f} s"),
+                    ("speed-up over the sequential loop", f"{sequential / cold:.1f}x"),
+                ]
 
     scales = sorted(int(s) for s in args.scales.split(","))
     # In a fresh interpreter, as `summarizer brief` runs: this process's allocator is left fragmented by the

@@ -1,9 +1,9 @@
 """Structured, sourced briefings from news articles on a conflict, extracted by an LLM.
 
 ```python
-from summarizer import build_briefing, render, load_settings
+from summarizer import build_briefing, render
 
-briefing = build_briefing(["fixtures/articles"], replay=Path("fixtures/recordings"))
+briefing = build_briefing(["fixtures/articles"], replay="fixtures/recordings")
 print(render(briefing, "md"))
 ```
 """
@@ -77,7 +77,7 @@ _WHERE = {
     "ExitCode": "errors", "ArticleResult": "extraction.results", "Failure": "extraction.results",
     "ConfigError": "errors", "ExtractionError": "errors", "InputError": "errors", "InvalidResponseError": "errors",
     "RecordingError": "errors", "SummarizerError": "errors", "TransportError": "errors", "UserError": "errors",
-    "Article": "ingest.articles", "load_articles": "ingest.articles", "RunResult": "extraction.pipeline",
+    "Article": "ingest.articles", "load_articles": "ingest.articles", "RunResult": "extraction.results",
     "Record": "extraction.records", "render": "briefing.render", "render_bytes": "briefing.render",
     "ArticleExtraction": "extraction.schema",
 }  # fmt: skip

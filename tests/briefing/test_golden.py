@@ -1,5 +1,5 @@
 """The reviewed briefing of the five example articles. After a deliberate change, rewrite it with
-``pytest tests/test_golden.py --update-golden`` and review the diff like code."""
+``pytest tests/briefing/test_golden.py --update-golden`` and review the diff like code."""
 
 from __future__ import annotations
 
