@@ -13,6 +13,7 @@ from summarizer.defaults import (
     CONFIG_ENV,
     DEFAULT_CONFIG_FILE,
     DEFAULT_MAX_ARTICLE_CHARS,
+    DEFAULT_MAX_TOKENS,
     ENV_VARS,
     Mode,
     default_cache_dir,
@@ -43,10 +44,12 @@ class Settings(BaseModel):
     """How the schema is sent: tool calling, JSON mode, JSON-schema response format, or JSON in Markdown."""
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     """Sampling temperature."""
-    max_tokens: int | None = Field(default=None, gt=0)
-    """Cap on the response's tokens; None leaves it to the endpoint."""
+    max_tokens: int | None = Field(default=DEFAULT_MAX_TOKENS, gt=0)
+    """Cap on each answer's tokens, so that a model caught in a loop stops before it fills the server's context;
+    None leaves it to the endpoint."""
     timeout: float = Field(default=120.0, gt=0)
-    """Seconds one request may take."""
+    """Seconds a server that has the request may take to answer it (opening the connection has its own, shorter
+    limit); a request with no answer by then fails without being sent again."""
     max_reasks: int = Field(default=2, ge=0)
     """How often an answer that fails the schema is sent back to the model with the errors."""
     max_attempts: int = Field(default=5, ge=1)

@@ -17,6 +17,7 @@ ENV_VARS: dict[str, str] = {
     "SUMMARIZER_CACHE_DIR": "cache_dir",
     "SUMMARIZER_MODE": "mode",
     "SUMMARIZER_TEMPERATURE": "temperature",
+    "SUMMARIZER_MAX_TOKENS": "max_tokens",
     "SUMMARIZER_TIMEOUT": "timeout",
     "SUMMARIZER_MAX_REASKS": "max_reasks",
     "SUMMARIZER_MAX_ATTEMPTS": "max_attempts",
@@ -34,6 +35,9 @@ DEFAULT_MAX_ARTICLE_CHARS = 100_000
 """Longer articles are cut to this many characters: about 25,000 tokens, well inside any current context window,
 and ten times a long news report."""
 DEFAULT_CONFIG_FILE = "summarizer.toml"
+DEFAULT_MAX_TOKENS = 4096
+"""The cap on an answer's tokens. The longest example answer is about 2,300 tokens (9,100 characters of JSON); a
+model caught in a loop stops here, inside an 8,192-token context with the prompt, instead of filling it."""
 
 
 def default_cache_dir() -> Path:
@@ -47,7 +51,7 @@ DEFAULTS: dict[str, str | int | float | None] = {
     "base_url": None,
     "mode": "tools",
     "temperature": 0.0,
-    "max_tokens": None,
+    "max_tokens": DEFAULT_MAX_TOKENS,
     "timeout": 120.0,
     "max_reasks": 2,
     "max_attempts": 5,

@@ -8,7 +8,7 @@ SummarizerError
 │   └── RecordingError         a recording file is malformed
 └── ExtractionError            the endpoint did not give a valid record for an article
     ├── TransportError         the request failed after its retries (network, 429, 5xx, timeout)
-    └── InvalidResponseError   the response failed the schema after its re-asks
+    └── InvalidResponseError   the answer failed validation after its re-asks, or was cut off
 ```
 """
 
@@ -70,7 +70,8 @@ class RecordingError(UserError):
 class ExtractionError(SummarizerError):
     """No valid record could be obtained for one article. ``attempts`` and the token counts say what
     trying cost, since failed requests are billed too; ``causes`` holds what went wrong (the endpoint's
-    error or the last validation error, or each article's ExtractionError for a whole run)."""
+    error or the last validation error, or each article's ExtractionError for a whole run); ``raw_answer``
+    is the last answer that was rejected, as the model wrote it, when there was one."""
 
     exit_code = ExitCode.FAILED
 
@@ -82,9 +83,11 @@ class ExtractionError(SummarizerError):
         prompt_tokens: int = 0,
         completion_tokens: int = 0,
         causes: tuple[BaseException, ...] = (),
+        raw_answer: str | None = None,
     ) -> None:
         super().__init__(message)
         self.causes = causes
+        self.raw_answer = raw_answer
         self.attempts = attempts
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
@@ -95,7 +98,7 @@ class TransportError(ExtractionError):
 
 
 class InvalidResponseError(ExtractionError):
-    """The endpoint's answers kept failing the schema after the re-asks."""
+    """The endpoint's answers kept failing validation after the re-asks, or one was cut off."""
 
 
 def first_problem(exc: ValidationError, top: str) -> str:

@@ -91,6 +91,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "llamacpp: runs llama.cpp's real server on a tiny model; skipped unless xllamacpp is installed"
+    )
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="Rewrite the golden briefing files instead of comparing."

@@ -51,6 +51,7 @@ async def aextract_article(
             prompt_tokens=failure.prompt_tokens,
             completion_tokens=failure.completion_tokens,
             causes=failure.causes,
+            raw_answer=failure.raw_answer,
         )
     return result.record.extraction()
 
@@ -182,7 +183,8 @@ def brief(
         title=title,
     )
     settings = run.settings or Settings()
-    cost = records_cost(records, PriceTable.load(settings.prices_file), load_prompts(settings.prompts_dir))
+    prompts = load_prompts(settings.prompts_dir)
+    cost = records_cost(records, PriceTable.load(settings.prices_file), prompts, settings.mode)
     briefing = briefing.model_copy(update={"cost": cost})
     if day is not None:
         briefing = focus_on_day(briefing, day)

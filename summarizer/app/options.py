@@ -70,7 +70,19 @@ ConcurrencyOpt = Annotated[
 RpmOpt = Annotated[int | None, _option("--rpm", field="rpm", help="Requests-per-minute limit (retries count).", min=1)]
 TpmOpt = Annotated[int | None, _option("--tpm", field="tpm", help="Tokens-per-minute limit.", min=1)]
 TimeoutOpt = Annotated[
-    float | None, _option("--timeout", field="timeout", help="Seconds one request may take.", min=0.001)
+    float | None,
+    _option("--timeout", field="timeout", help="Seconds the server may take to answer a request.", min=0.001),
+]
+MaxTokensOpt = Annotated[
+    int | None,
+    _option("--max-tokens", field="max_tokens", help="Cap on each answer's tokens; a looping model stops here.", min=1),
+]
+TemperatureOpt = Annotated[
+    float | None, _option("--temperature", field="temperature", help="Sampling temperature.", min=0.0, max=2.0)
+]
+MaxReasksOpt = Annotated[
+    int | None,
+    _option("--max-reasks", field="max_reasks", help="Times a rejected answer is sent back with the reasons.", min=0),
 ]
 PricesOpt = Annotated[
     Path | None,
@@ -130,6 +142,9 @@ class RunOptions:
     rpm: RpmOpt = None
     tpm: TpmOpt = None
     timeout: TimeoutOpt = None
+    max_tokens: MaxTokensOpt = None
+    temperature: TemperatureOpt = None
+    max_reasks: MaxReasksOpt = None
     prices: PricesOpt = None
     quiet: QuietOpt = False
     verbose: VerboseOpt = False
@@ -148,6 +163,9 @@ class RunOptions:
             rpm=self.rpm,
             tpm=self.tpm,
             timeout=self.timeout,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            max_reasks=self.max_reasks,
             prices_file=self.prices,
         )
 

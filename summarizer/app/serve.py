@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -23,7 +23,7 @@ def serve(
             "--fault",
             metavar="KIND=RATE",
             help="Inject a fault into this share of requests (repeatable): 429, 500, 503, drop, timeout, slow, "
-            "malformed, invalid, length, refusal. Example: --fault 429=0.05 --fault drop=0.03",
+            "malformed, invalid, length, refusal, loop, garbage. Example: --fault 429=0.05 --fault drop=0.03",
         ),
     ] = None,
     fault_rate: Annotated[
@@ -52,14 +52,37 @@ def serve(
         typer.Option("--hang", help="Seconds a `timeout` fault holds the request before closing (default 150)."),
     ] = None,
     slow_delay: Annotated[
-        float | None, typer.Option("--slow-delay", help="Seconds a `slow` fault delays the answer (default 5).")
+        float | None,
+        typer.Option(
+            "--slow-delay",
+            help="Seconds a `slow` fault delays the answer, the connection open as while generating (default 5).",
+        ),
     ] = None,
+    tool_choice: Annotated[
+        Literal["accept", "refuse", "ignore"],
+        typer.Option(
+            "--tool-choice",
+            help="What to do with a tool_choice object naming the tool: accept it, refuse the request (400), or "
+            'ignore it and answer in words, as llama.cpp does ("required" is always honoured).',
+        ),
+    ] = "accept",
+    drop_tools: Annotated[
+        bool,
+        typer.Option(
+            "--drop-tools",
+            help="Leave the tools out of the prompt, as for a chat template without tool support: answers in words.",
+        ),
+    ] = False,
+    context: Annotated[
+        int,
+        typer.Option("--context", min=1, help="Context size in tokens, where a `loop` fault ends without max_tokens."),
+    ] = 8192,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log each request line and handler errors.")] = False,
 ) -> None:
     """Answer OpenAI chat completions from recordings, for tests, replays and benchmarks; optionally with
-    injected faults, to exercise a client's retries."""
+    injected faults, to exercise a client's retries, and with a local server's quirks."""
     from summarizer.extraction.records import read_recordings
-    from summarizer.replay.faults import FaultPlan
+    from summarizer.replay.faults import FaultPlan, Quirks
     from summarizer.replay.server import LoopbackServer
 
     options = (fault, fault_rate, fault_kinds, fault_schedule, fault_seed, retry_after, hang, slow_delay)
@@ -84,10 +107,13 @@ def serve(
         latency=latency,
         fail_first=fail_first,
         faults=plan,
+        quirks=Quirks(tool_choice=tool_choice, drop_tools=drop_tools, context=context),
         verbose=verbose,
     )
     say(f"serving {len(server.recordings)} recording(s) at {server.url} (Ctrl-C stops)")
     say(server.faults.describe())
+    if server.quirks != Quirks():
+        say(server.quirks.describe())
 
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

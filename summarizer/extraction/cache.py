@@ -17,6 +17,7 @@ import diskcache
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, RecordingError
+from summarizer.extraction.guide import GUIDED_MODES, guide_hash
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.records import Record, schema_hash
 from summarizer.hashing import canonical_json, digest
@@ -43,6 +44,11 @@ def cache_key(article: Article, settings: Settings, prompts: PromptSet, *, names
         "prompt": prompts.hash,
         "schema": schema_hash(),
     }
+    # max_reasks is left out: a record is cached only once an answer passed, and that answer is the same
+    # whatever the limit above the re-ask it came at; a higher limit only turns failures (never cached) into
+    # records. The field guide goes in only for the modes that send it, so the others keep their keys.
+    if settings.mode in GUIDED_MODES:
+        parts["guide"] = guide_hash()
     if namespace is not None:
         parts["namespace"] = namespace
     return digest(KEY_VERSION, canonical_json(parts), length=32)

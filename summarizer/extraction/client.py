@@ -1,37 +1,51 @@
-"""Asks an OpenAI-compatible endpoint for articles' records, concurrently. The only module that imports
-openai/instructor.
+"""Asks an OpenAI-compatible endpoint for articles' records, concurrently. With ``failures`` (which names
+their errors) and ``completions`` (which reads their answers), the only module that imports openai/instructor.
 
-Two kinds of fault, two mechanisms: transport faults (network, timeouts, 429, 5xx) are retried by tenacity
-with exponential backoff and jitter, honouring ``Retry-After``; answers that fail the schema are sent back to
-the model with the validation errors by instructor's re-ask, a bounded number of times.
+Two kinds of fault, two mechanisms, one inside the other. instructor sends an answer that fails validation back
+to the model with the reasons (a re-ask), a bounded number of times. Every request it sends, the first and each
+re-ask, goes through ``Extractor._send``, which retries transport faults (network, 429, 5xx) with exponential
+backoff and jitter, honouring ``Retry-After``: a fault repeats that one request, never the re-asks before it.
+Everything sent for one article, waits included, ends within ``retry_budget``.
+
+``_send`` also copes with servers' ways with tools: a server that refuses or ignores a ``tool_choice`` naming the
+tool gets ``"required"`` from then on, and one that left the tools out of the prompt (a chat template without
+tool support) ends the run with the mode to use instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
-import json
 import logging
-import re
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2  # openai's HTTP client library: DefaultAsyncHttpxClient is an httpx2.AsyncClient
 import instructor
 import openai
+from instructor.core import IncompleteOutputException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ConfigError, ExtractionError
-from summarizer.extraction.failures import Backoff, classify, describe, fault_text, is_transport_fault, root_cause
+from summarizer.extraction import completions
+from summarizer.extraction.failures import (
+    CONNECT_TIMEOUT,
+    Backoff,
+    BudgetSpent,
+    PastDeadline,
+    ToolsDropped,
+    classify,
+    describe,
+    fault_text,
+    is_transport_fault,
+    root_cause,
+)
+from summarizer.extraction.guide import system_message
 from summarizer.extraction.limits import RateLimiter, Slot
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.records import (
@@ -42,7 +56,7 @@ from summarizer.extraction.records import (
     Usage,
     schema_hash,
 )
-from summarizer.extraction.schema import ArticleExtraction
+from summarizer.extraction.schema import ArticleExtraction, answer_context
 from summarizer.ingest.articles import Article
 from summarizer.logs import redact
 
@@ -70,42 +84,30 @@ def tls_context() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
-_FENCED = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL)
-
-
-def _payload(completion: ChatCompletion) -> str:
-    message = completion.choices[0].message
-    if message.tool_calls:
-        call = message.tool_calls[0]
-        arguments = getattr(getattr(call, "function", None), "arguments", None)
-        if isinstance(arguments, str):
-            return arguments
-    return message.content or ""
-
-
-def _decoded_output(completion: ChatCompletion, extraction: ArticleExtraction) -> dict[str, Any]:
-    """The model's JSON as returned; the validated extraction if the raw text is not a plain JSON object."""
-    text = _payload(completion)
-    fenced = _FENCED.search(text)
-    try:
-        value = json.loads(fenced.group(1) if fenced else text)
-    except json.JSONDecodeError:
-        value = None
-    return value if isinstance(value, dict) else extraction.model_dump(mode="json")
-
-
 _FIRST_COMPLETION_GUESS = 1000
+_LOGGED_ANSWER_CHARS = 4000
+"""How much of a rejected answer ``-v`` shows; ``summarizer record`` keeps the whole of the last one."""
 
 
 @dataclass(slots=True)
 class _Tally:
-    """One article's requests and tokens, every attempt counted (transport retries and re-asks)."""
+    """One article's requests and tokens, every attempt counted (transport retries and re-asks), its deadline,
+    and the last answer rejected."""
 
     article_id: str
+    deadline: float
+    """``time.monotonic()`` by which everything sent for the article must be done."""
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     answered: int = 0
+    rejected: int = 0
+    """Answers that failed validation."""
+    last_answer: object = None
+    last_rejection: BaseException | None = None
+    """The validation error of the last rejected answer: instructor re-asks after this one, and only this one."""
+    raw_answer: str | None = None
+    """The last rejected answer as the model wrote it."""
 
     def usage(self) -> Usage | None:
         """Tokens summed over every answer; None when no answer came back."""
@@ -144,6 +146,9 @@ class Extractor:
         self._backoff_initial = backoff_initial
         self._completion_tokens_seen = 0
         self._completions_seen = 0
+        self._tools = settings.mode == "tools"
+        self._name_the_tool = True
+        """Whether tool_choice names the tool; False once the server has refused or ignored that."""
         # One connection per concurrent request, so none waits for a pooled connection.
         limits = httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
         # The request hook sees every HTTP request the client sends, whichever layer retried it.
@@ -153,13 +158,15 @@ class Extractor:
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),
             base_url=settings.base_url,
-            timeout=settings.timeout,
-            max_retries=0,  # tenacity owns transport retries, so they are counted and bounded in one place
+            timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, CONNECT_TIMEOUT)),
+            max_retries=0,  # _send owns transport retries, so they are counted and bounded in one place
             http_client=http_client,
         )
-        self._client = instructor.from_openai(self._openai, mode=_MODES[settings.mode])
-        self._client.on("completion:kwargs", self._on_request)
-        self._client.on("completion:response", self._on_response)
+        mode = _MODES[settings.mode]
+        # instructor calls `_send` for each request, re-asks included, so a transport fault repeats one request.
+        self._client = instructor.AsyncInstructor(
+            client=self._openai, create=instructor.patch(create=self._send, mode=mode), mode=mode
+        )
         self._client.on("parse:error", self._on_parse_error)
 
     async def aclose(self) -> None:
@@ -193,14 +200,16 @@ class Extractor:
         request.extensions = {**request.extensions, "trace": trace}
 
     def messages(self, article: Article) -> list[ChatCompletionMessageParam]:
-        """The chat messages sent for ``article``."""
+        """The chat messages sent for ``article`` (in ``json_schema`` mode the system message carries the field
+        guide)."""
         user = self.prompts.render_user(
             title=article.title,
             text=article.text,
             published=article.published.isoformat() if article.published else None,
             outlet=article.outlet,
         )
-        return [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": user}]
+        system = system_message(self.prompts, self.settings.mode)
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def request_info(self, article: Article) -> RequestInfo:
         """What a record of ``article`` under the current settings says was asked."""
@@ -217,23 +226,102 @@ class Extractor:
             schema_hash=self._schema_hash,
         )
 
-    def _on_request(self, *_: Any, **__: Any) -> None:
+    async def _send(self, **kwargs: Any) -> Any:
+        """One request as instructor makes it (the first, or a re-ask), with the tool_choice the server takes."""
         tally = _current_tally.get()
-        if tally is not None:
-            tally.attempts += 1
-            _log.debug("%s: request %d", tally.article_id, tally.attempts)
+        assert tally is not None, "requests are sent from extract() only"
+        if not self._name_the_tool and isinstance(kwargs.get("tool_choice"), dict):
+            kwargs = {**kwargs, "tool_choice": "required"}
+        try:
+            answer = await self._post(kwargs, tally)
+        except openai.BadRequestError as exc:
+            if not (isinstance(kwargs.get("tool_choice"), dict) and "tool_choice" in str(exc)):
+                raise
+            kwargs = self._stop_naming_the_tool(kwargs, "refused")
+            answer = await self._post(kwargs, tally)
+        if self._tools and completions.in_words(answer):
+            dropped = completions.tools_left_out(kwargs, answer)
+            if dropped is not None:
+                raise dropped
+            if isinstance(kwargs.get("tool_choice"), dict):
+                answer = await self._post(self._stop_naming_the_tool(kwargs, "ignored"), tally)
+        return answer
 
-    def _on_parse_error(self, error: Exception, *_: Any, **metadata: Any) -> None:
+    def _stop_naming_the_tool(self, kwargs: dict[str, Any], how: str) -> dict[str, Any]:
+        if self._name_the_tool:
+            self._name_the_tool = False
+            _log.info(
+                '%s %s the tool_choice that names the tool; sending tool_choice "required" from now on',
+                self.endpoint_name,
+                how,
+            )
+        return {**kwargs, "tool_choice": "required"}
+
+    async def _post(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+        """One request, sent again on transport faults while attempts and the article's budget last."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_transport_fault),
+            stop=stop_after_attempt(self.settings.max_attempts) | PastDeadline(tally.deadline),
+            wait=Backoff(self._backoff_initial),
+            before_sleep=self._on_retry,
+            reraise=True,
+        )
+        return await retrying(self._once, kwargs, tally)
+
+    async def _once(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+        left = tally.deadline - time.monotonic()
+        if left <= 0:
+            raise BudgetSpent(self.settings.retry_budget, waiting=False)
+        tally.attempts += 1
+        _log.debug("%s: request %d", tally.article_id, tally.attempts)
+        try:
+            async with asyncio.timeout(left) as budget:
+                answer = await self._openai.chat.completions.create(**kwargs)
+        except TimeoutError:
+            if budget.expired():
+                raise BudgetSpent(self.settings.retry_budget, waiting=True) from None
+            raise
+        tally.last_answer = answer
+        self._count(answer, tally)
+        return answer
+
+    def _count(self, answer: object, tally: _Tally) -> None:
+        # openai hands back the decoded JSON as it is when the body is JSON but not an object.
+        usage = answer.usage if isinstance(answer, ChatCompletion) else None
+        if usage is None:
+            return
+        tally.answered += 1
+        tally.prompt_tokens += usage.prompt_tokens or 0
+        tally.completion_tokens += usage.completion_tokens or 0
+        _log.debug(
+            "%s: answer %s, %d prompt + %d completion tokens",
+            tally.article_id,
+            getattr(answer, "id", "?"),
+            usage.prompt_tokens or 0,
+            usage.completion_tokens or 0,
+        )
+        self._completions_seen += 1
+        self._completion_tokens_seen += usage.completion_tokens or 0
+        slot = _current_slot.get()
+        if slot is not None:
+            self.limiter.settle(slot, usage.total_tokens or 0)
+
+    def _on_parse_error(self, error: Exception, *_: Any, **__: Any) -> None:
         tally = _current_tally.get()
         if tally is None:
             return
-        last = metadata.get("is_last_attempt", False)
+        tally.rejected += 1
+        tally.last_rejection = error
+        tally.raw_answer = completions.raw_answer(tally.last_answer)
+        last = tally.rejected > self.settings.max_reasks
         _log.info(
-            "%s: the answer failed the schema (%s); %s",
+            "%s: the answer failed validation (%s); %s",
             tally.article_id,
-            describe(error),
+            self._redacted(describe(error)),
             "no re-asks left" if last else "re-asking with the errors",
         )
+        clipped = completions.clip(tally.raw_answer or "", _LOGGED_ANSWER_CHARS)
+        _log.debug("%s: the rejected answer: %s", tally.article_id, self._redacted(clipped))
 
     def _on_retry(self, state: RetryCallState) -> None:
         tally = _current_tally.get()
@@ -252,55 +340,30 @@ class Extractor:
         key = self.settings.api_key
         return redact(text, [key.get_secret_value()] if key is not None else [])
 
-    def _on_response(self, completion: object) -> None:
-        # openai hands back the decoded JSON as it is when the body is JSON but not an object.
-        if not isinstance(completion, ChatCompletion):
-            return
-        usage = completion.usage
-        tally = _current_tally.get()
-        if usage is None or tally is None:
-            return
-        tally.answered += 1
-        tally.prompt_tokens += usage.prompt_tokens or 0
-        tally.completion_tokens += usage.completion_tokens or 0
-        _log.debug(
-            "%s: answer %s, %d prompt + %d completion tokens",
-            tally.article_id,
-            getattr(completion, "id", "?"),
-            usage.prompt_tokens or 0,
-            usage.completion_tokens or 0,
-        )
-        self._completions_seen += 1
-        self._completion_tokens_seen += usage.completion_tokens or 0
-        slot = _current_slot.get()
-        if slot is not None:
-            self.limiter.settle(slot, usage.total_tokens or 0)
-
     async def extract(self, article: Article, key: str) -> Record:
         """One article's record, stored under ``key``. Raises an ExtractionError subclass when none could be
-        had (its ``usage`` says what the attempts cost), and ConfigError when the endpoint rejects the key or
-        the model."""
-        tally = _Tally(article.id)
+        had (its ``usage`` says what the attempts cost, its ``raw_answer`` the last answer rejected), and
+        ConfigError when the endpoint rejects the key or the model, or cannot take the mode."""
+        tally = _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget)
         kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
         if self.settings.max_tokens is not None:
             kwargs["max_tokens"] = self.settings.max_tokens
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_transport_fault),
-            stop=stop_after_attempt(self.settings.max_attempts) | stop_after_delay(self.settings.retry_budget),
-            wait=Backoff(self._backoff_initial),
-            before_sleep=self._on_retry,
+        # Re-asks follow a rejected answer only: a request that failed in transport was retried in _send already.
+        reasks = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: exc is tally.last_rejection),
+            stop=stop_after_attempt(self.settings.max_reasks + 1),
             reraise=True,
         )
         token = _current_tally.set(tally)
         try:
             extraction: ArticleExtraction
             completion: ChatCompletion
-            extraction, completion = await retrying(
-                self._client.chat.completions.create_with_completion,
+            extraction, completion = await self._client.create_with_completion(
                 model=self.settings.model,
-                messages=self.messages(article),
+                messages=[completions.jinja_literal(m) for m in self.messages(article)],
                 response_model=_RESPONSE_MODEL,
-                max_retries=self.settings.max_reasks,
+                max_retries=reasks,
+                context=answer_context(article.title, article.text),
                 **kwargs,
             )
         except Exception as exc:
@@ -320,10 +383,13 @@ class Extractor:
                 usage=tally.usage(),
                 attempts=tally.attempts,
             ),
-            output=_decoded_output(completion, extraction),
+            output=completions.decoded_output(completion, extraction),
         )
 
     def _classify(self, exc: Exception, tally: _Tally) -> ConfigError | ExtractionError:
+        # A cut-off answer or one in words never reaches validation, so it is not the rejected one: it is the last.
+        unread = isinstance(root_cause(exc), IncompleteOutputException | ToolsDropped)
+        raw = completions.raw_answer(tally.last_answer) if unread else tally.raw_answer
         return classify(
             exc,
             where=self.endpoint_name,
@@ -332,4 +398,6 @@ class Extractor:
             prompt_tokens=tally.prompt_tokens,
             completion_tokens=tally.completion_tokens,
             redacted=self._redacted,
+            max_tokens=self.settings.max_tokens,
+            raw_answer=raw,
         )

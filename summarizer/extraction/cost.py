@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from summarizer.errors import ConfigError
+from summarizer.extraction.guide import system_message
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.records import CHARS_PER_TOKEN, Record, Usage
 from summarizer.extraction.schema import ArticleExtraction
@@ -106,8 +107,8 @@ class CostReport(BaseModel):
     unmetered: int = 0
     """Records with no ``usage`` (authored, or from an endpoint that reports none): not counted."""
     fixed_prompt_tokens_estimate: int | None = None
-    """The prompt's share sent with every article (system prompt, user template, schema), estimated from
-    its length at four characters a token."""
+    """The prompt's share sent with every article (system prompt, user template, schema as the mode sends it),
+    estimated from its length at four characters a token."""
     fixed_prompt_tokens_measured: float | None = None
     """The same overhead as the endpoint counted it: the intercept of prompt tokens against article length
     over single-attempt answers, when there are enough of them."""
@@ -166,12 +167,26 @@ def price_usage(
     )
 
 
-def fixed_prompt_estimate(prompts: PromptSet) -> int:
-    """Tokens every request carries whatever the article: the system prompt, the user template around the
-    article and the schema, at four characters a token."""
+# instructor's own sentences around the schema it writes into the system message in JSON modes (md_json adds a
+# user message asking for a Markdown block), in characters.
+_SCHEMA_PREAMBLE_CHARS = {"json": 260, "md_json": 340}
+
+
+def fixed_prompt_estimate(prompts: PromptSet, mode: str = "tools") -> int:
+    """Tokens every request carries in ``mode`` whatever the article, at four characters a token: the system
+    message, the user template around the article, and the schema as the mode sends it. ``tools``: the tool's
+    schema, compact, which servers render into the prompt; ``json`` and ``md_json``: the schema indented in the
+    system message; ``json_schema``: the field guide, but not the schema, which local servers use only as a
+    grammar (OpenAI bills it as prompt too, so there the estimate is low)."""
     template = prompts.render_user(title="", text="", published=None, outlet=None)
-    schema = json.dumps(ArticleExtraction.model_json_schema(), separators=(",", ":"))
-    return (len(prompts.system) + len(template) + len(schema)) // CHARS_PER_TOKEN
+    schema = ArticleExtraction.model_json_schema()
+    if mode == "tools":
+        sent = len(json.dumps(schema, separators=(",", ":")))
+    elif mode in _SCHEMA_PREAMBLE_CHARS:
+        sent = len(json.dumps(schema, indent=2, ensure_ascii=False)) + _SCHEMA_PREAMBLE_CHARS[mode]
+    else:
+        sent = 0
+    return (len(system_message(prompts, mode)) + len(template) + sent) // CHARS_PER_TOKEN
 
 
 def fitted_overhead(points: Sequence[tuple[int, int]]) -> float | None:
@@ -183,9 +198,11 @@ def fitted_overhead(points: Sequence[tuple[int, int]]) -> float | None:
     return round(fit.intercept, 1)
 
 
-def records_cost(pairs: Sequence[tuple[Article, Record]], prices: PriceTable, prompts: PromptSet) -> CostReport:
+def records_cost(
+    pairs: Sequence[tuple[Article, Record]], prices: PriceTable, prompts: PromptSet, mode: str = "tools"
+) -> CostReport:
     """What producing these records cost when they were fetched (cached or not now), with the prompt's fixed
-    overhead estimated and, where the answers allow, measured."""
+    overhead in ``mode`` estimated and, where the answers allow, measured."""
     report = price_usage(((r.request.model, r.response.usage, r.response.attempts) for _, r in pairs), prices)
     points = [
         (len(a.text), r.response.usage.prompt_tokens)
@@ -194,7 +211,7 @@ def records_cost(pairs: Sequence[tuple[Article, Record]], prices: PriceTable, pr
     ]
     return report.model_copy(
         update={
-            "fixed_prompt_tokens_estimate": fixed_prompt_estimate(prompts),
+            "fixed_prompt_tokens_estimate": fixed_prompt_estimate(prompts, mode),
             "fixed_prompt_tokens_measured": fitted_overhead(points),
         }
     )

@@ -110,19 +110,30 @@ class Record(_Frozen):
             ) from None
 
 
+FAILED_SUFFIX = ".failed.json"
+"""What ``summarizer record`` writes beside the recordings for an article it could not record."""
+
+
 def read_recordings(directory: Path) -> dict[str, Record]:
-    """Every record in ``directory``, by article id."""
+    """Every record in ``directory``, by article id (the ``.failed.json`` notes beside them left out)."""
     if not directory.is_dir():
         raise RecordingError(f"{directory}: no such recordings directory; check --replay / --recordings")
     found: dict[str, Record] = {}
     for path in sorted(directory.glob("*.json")):
+        if path.name.endswith(FAILED_SUFFIX):
+            continue
         record = Record.from_json(path.read_text(encoding="utf-8"), str(path))
         found[record.request.article_id] = record
     return found
 
 
+def recording_stem(article_source: str, article_id: str) -> str:
+    """The source file's stem, or the article id when the source is not a plain file name."""
+    stem = Path(article_source).stem
+    plain = stem and stem.replace("_", "").replace("-", "").isalnum()
+    return stem if plain else article_id
+
+
 def recording_filename(record: Record) -> str:
     """``<source file stem>.json``, or ``<article id>.json`` when the source is not a plain file."""
-    stem = Path(record.request.article_source).stem
-    plain = stem and stem.replace("_", "").replace("-", "").isalnum()
-    return f"{stem if plain else record.request.article_id}.json"
+    return f"{recording_stem(record.request.article_source, record.request.article_id)}.json"

@@ -2,6 +2,11 @@
 
 The attribute docstrings are the field descriptions in the JSON Schema the model is shown, so they are written
 for the model. ``schemas/article_extraction.json`` is generated from these models (``summarizer schema --write``).
+
+Validated plainly, an extraction is checked for its shape only: that is how records already accepted are read back.
+A model's answer is validated with ``context=answer_context(title, text)`` (instructor's validation context), and
+must then also be sound: a summary in prose, at least one actor, and every evidence quote found in the article.
+An answer that is not is sent back to the model with the reasons, like any other validation error.
 """
 
 from __future__ import annotations
@@ -9,20 +14,28 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
+
+from summarizer.ingest.quotes import article_key, quote_found
 
 SCHEMA_VERSION = "1"
 
+# Grammar converters (llama.cpp's, for one) turn a JSON Schema into a grammar for constrained decoding, and some
+# support only plain character classes: `\d` there turns the pattern into "any string".
+ISO_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+"""An ISO date at day, month or year precision, written with classes every grammar converter supports."""
+
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
+IsoDate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ISO_DATE_PATTERN)]
 
 _ISO_BY_PRECISION = {
-    "day": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
-    "month": re.compile(r"^\d{4}-\d{2}$"),
-    "year": re.compile(r"^\d{4}$"),
+    "day": re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+    "month": re.compile(r"^[0-9]{4}-[0-9]{2}$"),
+    "year": re.compile(r"^[0-9]{4}$"),
 }
 
 
@@ -182,7 +195,7 @@ class CasualtyClaim:
     """Whose people they were (e.g. "Pakistan", "Tehrik-e-Taliban Pakistan"), if the article says."""
     location: str | None = None
     """Where it happened, if the article says."""
-    when: str | None = Field(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    when: IsoDate | None = None
     """When it happened: an ISO date (YYYY-MM-DD), month (YYYY-MM) or year (YYYY), resolved if the article
     allows; null if it does not say."""
     claimant: str | None = None
@@ -202,10 +215,10 @@ class CasualtyClaim:
 class Event:
     """A dated event: something that happened, or is scheduled, on a day, in a month or in a year."""
 
-    date: NonEmpty
+    date: IsoDate
     """ISO date at the given precision: YYYY-MM-DD for a day, YYYY-MM for a month, YYYY for a year. Resolve
     relative words ("Thursday", "last month") against the article's publication date when one is given."""
-    end_date: str | None = None
+    end_date: IsoDate | None = None
     """For a span of days, the ISO date of its last day; otherwise null."""
     precision: Precision
     """How precisely the article fixes the date."""
@@ -271,3 +284,75 @@ class ArticleExtraction(BaseModel):
     """Dated events, in the article's order."""
     outcomes: list[Outcome] = Field(default_factory=list)
     """Agreements, decisions and results."""
+
+    @model_validator(mode="after")
+    def _sound_answer(self, info: ValidationInfo) -> Self:
+        article = info.context.get(_ARTICLE) if isinstance(info.context, dict) else None
+        if isinstance(article, str):
+            problems = [*_summary_problems(self.summary), *_actor_problems(self), *_quote_problems(self, article)]
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+
+_ARTICLE = "summarizer_article"
+"""The validation-context key under which an answer's article waits, in the normal form quotes are looked up in."""
+
+
+def answer_context(title: str, text: str) -> dict[str, Any]:
+    """The validation context that makes ``ArticleExtraction`` check an answer against its article (title and
+    text as sent): prose summary, at least one actor, every evidence quote found in the article."""
+    return {_ARTICLE: article_key(title, text)}
+
+
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|&(?:[a-z]+|#[0-9]+);|```|^\s*[\[{]")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+MIN_SUMMARY_WORDS = 6
+"""Fewer words than this is no summary ("None reported", a heading): two or three sentences are many more."""
+_MIN_LETTER_SHARE = 0.6
+_LISTED_QUOTES = 3
+_QUOTE_SHOWN = 60
+
+
+def _clip(quote: str) -> str:
+    return quote if len(quote) <= _QUOTE_SHOWN else quote[: _QUOTE_SHOWN - 1] + "…"
+
+
+def _summary_problems(summary: str) -> list[str]:
+    fix = "write two or three plain sentences on what the article reports"
+    if _MARKUP.search(summary):
+        return [f"summary is markup or code, not prose ({fix})"]
+    words = len(_WORD.findall(summary))
+    if words < MIN_SUMMARY_WORDS:
+        return [f"summary has {words} word(s), not sentences ({fix})"]
+    printed = [c for c in summary if not c.isspace()]
+    if sum(c.isalpha() for c in printed) < _MIN_LETTER_SHARE * len(printed):
+        return [f"summary is mostly figures and symbols, not prose ({fix})"]
+    return []
+
+
+def _actor_problems(extraction: ArticleExtraction) -> list[str]:
+    if extraction.parties or extraction.mediators or extraction.people:
+        return []
+    return ["the answer names no actor (list the parties, mediators or people the article names)"]
+
+
+def _quote_problems(extraction: ArticleExtraction, article: str) -> list[str]:
+    lists: dict[str, list[Any]] = {
+        "parties": extraction.parties, "mediators": extraction.mediators, "people": extraction.people,
+        "demands": extraction.demands, "casualties": extraction.casualties, "events": extraction.events,
+        "outcomes": extraction.outcomes,
+    }  # fmt: skip
+    missing = [
+        f"{name}.{index}.evidence {_clip(item.evidence)!r}"
+        for name, items in lists.items()
+        for index, item in enumerate(items)
+        if not quote_found(item.evidence, article)
+    ]
+    if not missing:
+        return []
+    more = f" and {len(missing) - _LISTED_QUOTES} more" if len(missing) > _LISTED_QUOTES else ""
+    return [
+        f"{len(missing)} evidence quote(s) not in the article: {', '.join(missing[:_LISTED_QUOTES])}{more} "
+        "(copy each quote word for word from the article, or leave the item out)"
+    ]

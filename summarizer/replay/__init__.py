@@ -1,2 +1,3 @@
-"""The loopback OpenAI-compatible server: answers from recordings, with latency and injected faults. A test double
-and a tool (``summarizer serve``); production reaches it only through ``replay.endpoint``."""
+"""The loopback OpenAI-compatible server: answers from recordings, with latency, injected faults and the quirks
+of local servers. A test double and a tool (``summarizer serve``); production reaches it only through
+``replay.endpoint``."""

@@ -1,5 +1,6 @@
 """The bodies the replay server sends: a chat completion made from a recording, in the shape the request
-asked for (a tool call or JSON content), the bodies of injected faults, and OpenAI-style error objects."""
+asked for (a tool call or JSON content, or words where the server's quirks say the tools did not count), the
+bodies of injected faults, and OpenAI-style error objects."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from summarizer.extraction.records import CHARS_PER_TOKEN, Record
-from summarizer.replay.faults import FaultKind
+from summarizer.replay.faults import FaultKind, Quirks
 
 LOOPBACK_FINGERPRINT = "summarizer-loopback:"
 """``system_fingerprint`` prefix of the server's answers, followed by the recording's origin (or ``fault``)."""
@@ -33,10 +34,31 @@ def message_text(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _prompt_text(body: dict[str, Any]) -> str:
-    """What an endpoint bills as the prompt: the messages, and the schema sent as tools or response format."""
-    schema = {k: body[k] for k in ("tools", "functions", "response_format") if body.get(k)}
+def _prompt_text(body: dict[str, Any], quirks: Quirks) -> str:
+    """What an endpoint bills as the prompt: the messages, and the schema sent as tools (unless the server drops
+    them) or response format."""
+    kept = ("response_format",) if quirks.drop_tools else ("tools", "functions", "response_format")
+    schema = {k: body[k] for k in kept if body.get(k)}
     return message_text(body) + (json.dumps(schema, separators=(",", ":")) if schema else "")
+
+
+def answers_in_words(request: dict[str, Any], quirks: Quirks) -> bool:
+    """True when the server, with its quirks, would answer this tool request in words: it dropped the tools, or
+    ignored a tool_choice naming the tool and the model chose to talk."""
+    if not request.get("tools"):
+        return False
+    return quirks.drop_tools or (quirks.tool_choice == "ignore" and isinstance(request.get("tool_choice"), dict))
+
+
+def refuses(request: dict[str, Any], quirks: Quirks) -> bool:
+    """True when the server, with its quirks, refuses the request for its tool_choice object."""
+    return (
+        quirks.tool_choice == "refuse" and bool(request.get("tools")) and isinstance(request.get("tool_choice"), dict)
+    )
+
+
+TOOL_CHOICE_REFUSED = "Wrong type supplied for parameter 'tool_choice': expected a string: auto, none or required"
+"""The message of the HTTP 400 a ``refuse`` server sends for a tool_choice object."""
 
 
 def _tool_name(body: dict[str, Any]) -> str | None:
@@ -76,12 +98,20 @@ def _chat_completion(
     }
 
 
-def completion_body(record: Record, request: dict[str, Any], number: int) -> dict[str, Any]:
-    """The chat completion answering ``request`` with ``record``'s output."""
+def completion_body(
+    record: Record, request: dict[str, Any], number: int, quirks: Quirks | None = None
+) -> dict[str, Any]:
+    """The chat completion answering ``request`` with ``record``'s output (in words, as a model that never saw
+    the tool or was free not to call it would answer, where ``quirks`` say so)."""
+    quirks = quirks or Quirks()
     payload = json.dumps(record.output, ensure_ascii=False)
-    message, finish = _assistant_message(payload, request, number)
-    recorded = record.response.usage
-    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request))
+    if answers_in_words(request, quirks):
+        payload = f"Here is what the article reports. {record.output.get('summary', '')}"
+        message, finish = {"role": "assistant", "content": payload}, "stop"
+    else:
+        message, finish = _assistant_message(payload, request, number)
+    recorded = None if quirks.drop_tools else record.response.usage
+    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request, quirks))
     completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
     model = record.response.model or str(request.get("model", "loopback"))
     return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
@@ -97,23 +127,45 @@ REFUSAL_TEXT = "I can't help with that."
 """The ``refusal`` of a ``refusal`` fault."""
 
 
-def fault_body(kind: FaultKind, record: Record | None, request: dict[str, Any], number: int) -> bytes:
-    """The HTTP 200 body of a content fault (``malformed``, ``invalid``, ``length`` or ``refusal``) answering
-    ``request``; ``record`` is the article's recording when there is one."""
+GARBAGE_OUTPUT: dict[str, Any] = {"summary": "<h1 class="}
+"""The answer of a ``garbage`` fault: it passes the JSON schema, and is no extraction."""
+_LOOPING = "The talks will resume in Istanbul and the ceasefire will hold. "
+
+
+def _cap(request: dict[str, Any]) -> int | None:
+    cap = request.get("max_completion_tokens") or request.get("max_tokens")
+    return cap if isinstance(cap, int) and cap > 0 else None
+
+
+def fault_body(
+    kind: FaultKind, record: Record | None, request: dict[str, Any], number: int, quirks: Quirks | None = None
+) -> bytes:
+    """The HTTP 200 body of a content fault (``malformed``, ``invalid``, ``length``, ``refusal``, ``loop`` or
+    ``garbage``) answering ``request``; ``record`` is the article's recording when there is one."""
+    quirks = quirks or Quirks()
     model = str(request.get("model") or "loopback")
-    prompt = _estimate_tokens(_prompt_text(request))
+    prompt = _estimate_tokens(_prompt_text(request, quirks))
     fingerprint = LOOPBACK_FINGERPRINT + "fault"
     if kind == "refusal":
         # What OpenAI returns when the model declines: no content, no tool call, the reason in `refusal`.
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": REFUSAL_TEXT}
         body = _chat_completion(message, "stop", model, number, prompt, _estimate_tokens(REFUSAL_TEXT), fingerprint)
     elif kind == "length":
+        # Half the answer, counted as the request's cap reached: what a finish_reason of "length" says happened.
         full = json.dumps(record.output if record else _INVALID_OUTPUT, ensure_ascii=False)
         cut = full[: max(1, len(full) // 2)]
         message, _ = _assistant_message(cut, request, number)
-        body = _chat_completion(message, "length", model, number, prompt, _estimate_tokens(cut), fingerprint)
-    elif kind in ("invalid", "malformed"):
-        payload = json.dumps(_INVALID_OUTPUT)
+        produced = _cap(request) or _estimate_tokens(cut)
+        body = _chat_completion(message, "length", model, number, prompt, produced, fingerprint)
+    elif kind == "loop":
+        room = max(1, quirks.context - prompt)
+        cap = _cap(request)
+        produced = min(cap, room) if cap is not None else room
+        text = '{"summary": "' + _LOOPING * (produced * CHARS_PER_TOKEN // len(_LOOPING) + 1)
+        message, _ = _assistant_message(text[: produced * CHARS_PER_TOKEN], request, number)
+        body = _chat_completion(message, "length", model, number, prompt, produced, fingerprint)
+    elif kind in ("invalid", "malformed", "garbage"):
+        payload = json.dumps(GARBAGE_OUTPUT if kind == "garbage" else _INVALID_OUTPUT)
         message, finish = _assistant_message(payload, request, number)
         body = _chat_completion(message, finish, model, number, prompt, _estimate_tokens(payload), fingerprint)
     else:

@@ -5,9 +5,12 @@ outcome of the first requests in order; once the schedule is used up, the rates 
 seeded generator behind a lock, so a given seed gives the same sequence of outcomes however many threads ask
 (which request gets which outcome still depends on the order in which concurrent requests arrive).
 
+``Quirks`` are not drawn: they are how the server treats every request, as a local server does (a tool_choice
+object refused or ignored, the tools left out of the prompt, a small context).
+
 ```python
 plan = FaultPlan.from_options(faults=["429=0.05", "drop=0.03"], schedule="503,ok,429", seed=7)
-with LoopbackServer(recordings, faults=plan) as server: ...
+with LoopbackServer(recordings, faults=plan, quirks=Quirks(tool_choice="ignore")) as server: ...
 ```
 """
 
@@ -16,22 +19,28 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 from summarizer.errors import UserError
 
-FaultKind = Literal["429", "500", "503", "drop", "timeout", "slow", "malformed", "invalid", "length", "refusal"]
+FaultKind = Literal[
+    "429", "500", "503", "drop", "timeout", "slow", "malformed", "invalid", "length", "refusal", "loop", "garbage"
+]  # fmt: skip
 """What can go wrong with one chat-completions request.
 
 - ``429``: rate limited, with a ``Retry-After`` header (``retry_after`` seconds).
 - ``500``: internal server error. ``503``: service unavailable, with ``Retry-After``.
 - ``drop``: the connection is closed without any response.
 - ``timeout``: the request is held unanswered for ``hang`` seconds, then the connection is closed.
-- ``slow``: the correct answer, ``slow_delay`` seconds late.
+- ``slow``: the correct answer, ``slow_delay`` seconds late: a server still generating, the connection open.
 - ``malformed``: HTTP 200 whose body is not valid JSON (a completion cut in half).
 - ``invalid``: a well-formed completion whose JSON fails the extraction schema.
-- ``length``: the answer cut short, ``finish_reason: "length"``.
+- ``length``: the answer cut short at the request's ``max_tokens``, ``finish_reason: "length"``.
 - ``refusal``: an assistant message with ``refusal`` set and neither content nor tool call.
+- ``loop``: a model caught in a loop: the same words over and over until the request's ``max_tokens`` or the
+  server's context (``Quirks.context``) ends them, ``finish_reason: "length"``.
+- ``garbage``: JSON that passes the schema but is no extraction: ``{"summary": "<h1 class="}``.
 """
 
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
@@ -42,6 +51,40 @@ OK = "ok"
 
 Outcome = FaultKind | None
 """A drawn outcome: the fault to inject, or None to answer normally."""
+
+
+ToolChoiceQuirk = Literal["accept", "refuse", "ignore"]
+"""What a server does with a ``tool_choice`` object that names the tool."""
+TOOL_CHOICE_QUIRKS: tuple[ToolChoiceQuirk, ...] = get_args(ToolChoiceQuirk)
+
+
+@dataclass(frozen=True, slots=True)
+class Quirks:
+    """How the server departs from OpenAI's API on every request, as local servers do."""
+
+    tool_choice: ToolChoiceQuirk = "accept"
+    """A ``tool_choice`` object naming the tool: ``accept`` it; ``refuse`` the request (HTTP 400 naming
+    ``tool_choice``); or ``ignore`` it as llama.cpp does, answering as under ``"auto"``, here in words.
+    ``"required"`` is always honoured."""
+    drop_tools: bool = False
+    """Leave the tools out of the prompt, as llama.cpp does for a chat template without tool support: the answer
+    is in words, and the prompt tokens counted leave the tools out."""
+    context: int = 8192
+    """The context size, in tokens: a ``loop`` fault stops here when the request's ``max_tokens`` does not stop
+    it first."""
+
+    def __post_init__(self) -> None:
+        if self.tool_choice not in TOOL_CHOICE_QUIRKS:
+            raise ValueError(f"tool_choice {self.tool_choice!r}: use one of {', '.join(TOOL_CHOICE_QUIRKS)}")
+        if self.context < 1:
+            raise ValueError(f"context is {self.context}; give a number of tokens, 1 or more")
+
+    def describe(self) -> str:
+        """One line: how the server treats tools, and its context size."""
+        tools = (
+            "drops the tools from the prompt" if self.drop_tools else f"tool_choice naming the tool: {self.tool_choice}"
+        )
+        return f"server: {tools}; context {self.context:,} tokens"
 
 
 def _kind(name: str, option: str) -> FaultKind:

@@ -4,8 +4,10 @@ Tests, ``--replay``, ``record`` and benchmarks point the real openai client at i
 article in the request's ``<article_text>`` block, looks its id up among the recordings and answers in the
 shape the request asked for: a tool call when the request carries ``tools``, JSON message content otherwise.
 It binds to loopback by default, can add latency and inject faults (a ``FaultPlan``: error statuses, dropped
-connections, hangs, slow, malformed, schema-failing, truncated or refused answers) to exercise the client's
-retries, survives every one of them, and never logs request headers, so an API key sent to it appears nowhere.
+connections, hangs, slow, malformed, schema-failing, truncated, looping, garbage or refused answers) to exercise
+the client's retries, can play a local server's quirks (``Quirks``: a tool_choice object refused or ignored, the
+tools left out of the prompt, a small context), survives every one of them, and never logs request headers, so an
+API key sent to it appears nowhere.
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ from typing import Any, TypedDict
 from summarizer.extraction.prompts import unfence_text
 from summarizer.extraction.records import Record
 from summarizer.ingest.articles import article_id, normalise_text
-from summarizer.replay.answers import STATUS_FAULTS, completion_body, error_body, fault_body, message_text
-from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan
+from summarizer.replay.answers import (
+    STATUS_FAULTS,
+    TOOL_CHOICE_REFUSED,
+    completion_body,
+    error_body,
+    fault_body,
+    message_text,
+    refuses,
+)
+from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan, Quirks
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
 
@@ -204,13 +214,15 @@ class LoopbackServer:
         latency: float = 0.0,
         fail_first: int = 0,
         faults: FaultPlan | None = None,
+        quirks: Quirks | None = None,
         require_key: str | None = None,
         verbose: bool = False,
     ) -> None:
         """``latency``: seconds from a chat completion's arrival to its answer. ``faults``: which requests get a
         fault instead of their answer. ``fail_first``: answer the first N chat completions with 503, before
-        ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``require_key``: answer
-        401 unless this key is sent. ``verbose``: log each request line (never the headers) and handler errors."""
+        ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``quirks``: how every
+        request departs from OpenAI's API. ``require_key``: answer 401 unless this key is sent. ``verbose``: log
+        each request line (never the headers) and handler errors."""
         self.recordings = recordings
         self.latency = latency
         self.fail_first = fail_first
@@ -220,6 +232,7 @@ class LoopbackServer:
         elif leading:
             faults = faults.with_leading(leading)
         self.faults = faults
+        self.quirks = quirks or Quirks()
         self.require_key = require_key
         self.verbose = verbose
         self.stats = ServerStats()
@@ -262,6 +275,11 @@ class LoopbackServer:
         wanted, record = self._lookup(request)
         if self.latency:
             self._stopping.wait(max(0.0, handler.arrived + self.latency - time.monotonic()))
+        if refuses(request, self.quirks):
+            handler._send(
+                HTTPStatus.BAD_REQUEST, error_body(TOOL_CHOICE_REFUSED, "invalid_request_error", "invalid_tool_choice")
+            )
+            return
         fault = self.faults.draw()
         if fault is not None:
             self.stats.count_fault(fault)
@@ -286,7 +304,7 @@ class LoopbackServer:
             )
             return
         self.stats.count("completions", wanted)
-        handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions))
+        handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions, self.quirks))
 
     def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
         """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,
@@ -306,7 +324,7 @@ class LoopbackServer:
             handler.close_connection = True
         else:
             number = self.stats.requests
-            handler._send_bytes(HTTPStatus.OK, fault_body(fault, record, request, number))
+            handler._send_bytes(HTTPStatus.OK, fault_body(fault, record, request, number, self.quirks))
         return True
 
     def _hold(self, handler: _Handler, seconds: float) -> bool:

@@ -231,7 +231,7 @@ def test_each_request_carries_its_article_and_the_schema(recordings: dict[str, R
             for a in articles:
                 await extractor.extract(a, f"k-{a.id}")
 
-    with _answering(_tool_answer(recordings[articles[0].id].output), received) as url:
+    with _answering([_tool_answer(recordings[a.id].output) for a in articles], received) as url:
         asyncio.run(extract_both(url))
     assert len(received) == 2
     sent = [json.loads(body) for body in received]

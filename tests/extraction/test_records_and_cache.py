@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from summarizer.config import load_settings
 from summarizer.extraction.cache import ResponseCache, cache_key
 from summarizer.extraction.prompts import bundled_prompts_dir, load_prompts
 from summarizer.extraction.records import Record, read_recordings, schema_hash
-from summarizer.extraction.schema import ArticleExtraction, CasualtyClaim, Event
+from summarizer.extraction.schema import ArticleExtraction, CasualtyClaim, Event, answer_context
 from summarizer.ingest.articles import article_id, load_articles
 from tests.conftest import ARTICLES, RECORDINGS, ROOT
 
@@ -173,3 +175,65 @@ def test_a_cache_entry_cut_short_or_with_a_broken_output_is_a_miss(tmp_path: Pat
         assert cache.get(record.key) is None
         cache._cache.set(record.key, text)
         assert cache.get(record.key) == record
+
+
+def test_every_recording_passes_the_checks_an_answer_must_pass() -> None:
+    articles = {a.id: a for a in load_articles([ARTICLES]).articles}
+    for record in read_recordings(RECORDINGS).values():
+        article = articles[record.request.article_id]
+        ArticleExtraction.model_validate(record.output, context=answer_context(article.title, article.text))
+
+
+def test_schema_patterns_use_only_classes_grammar_converters_support() -> None:
+    patterns = re.findall(r'"pattern":\s*"([^"]*)"', json.dumps(ArticleExtraction.model_json_schema()))
+    assert patterns and all("\\\\d" not in p and "\\\\w" not in p and "\\\\s" not in p for p in patterns), patterns
+    TypeAdapter(Event).validate_python(
+        {"date": "2025-11", "precision": "month", "date_text": "November", "description": "Talks.", "evidence": "talks"}
+    )
+    with pytest.raises(ValidationError, match="String should match pattern"):
+        TypeAdapter(Event).validate_python(
+            {"date": "Nov 2025", "precision": "month", "date_text": "November", "description": "T.", "evidence": "tal"}
+        )
+
+
+def test_an_answer_is_checked_against_its_article_and_a_record_is_not() -> None:
+    record = _recording()
+    article = {a.id: a for a in load_articles([ARTICLES]).articles}[record.request.article_id]
+    context = answer_context(article.title, article.text)
+    bad = {**record.output, "summary": "<h1 class=", "parties": [], "mediators": [], "people": []}
+    assert ArticleExtraction.model_validate(bad).summary == "<h1 class=", "records already accepted read back"
+    with pytest.raises(ValidationError) as caught:
+        ArticleExtraction.model_validate(bad, context=context)
+    message = caught.value.errors()[0]["msg"]
+    assert "summary is markup or code, not prose" in message and "names no actor" in message
+    figures = "Killed 1,234,567 wounded 9,876,543 captured 5,555,555 near 12.3456 on 2025-10-30 at 17:30"
+    cases = [("None reported.", "has 2 word(s), not sentences"), (figures, "mostly figures"),
+             ('{"summary": "talks"}', "markup or code")]  # fmt: skip
+    for summary, problem in cases:
+        with pytest.raises(ValidationError, match=re.escape(problem)):
+            ArticleExtraction.model_validate({**record.output, "summary": summary}, context=context)
+    # Quotes are looked up as the briefing looks them up: typography and case aside, word for word.
+    quote = record.output["parties"][0]["evidence"]
+    loose = {**record.output["parties"][0], "evidence": quote.upper().replace("\u2019", "'").replace(" ", "\n ")}
+    ArticleExtraction.model_validate({**record.output, "parties": [loose]}, context=context)
+    moved = {**loose, "evidence": quote + " and more"}
+    with pytest.raises(ValidationError, match=r"1 evidence quote\(s\) not in the article: parties\.0\.evidence"):
+        ArticleExtraction.model_validate({**record.output, "parties": [moved]}, context=context)
+
+
+def test_the_new_settings_are_flags_and_in_the_key_where_they_change_the_answer(tmp_path: Path) -> None:
+    from summarizer.app.options import RunOptions
+
+    options = RunOptions(max_tokens=900, temperature=0.3, max_reasks=5, cache_dir=tmp_path)
+    settings = options.settings()
+    assert (settings.max_tokens, settings.temperature, settings.max_reasks) == (900, 0.3, 5)
+    assert load_settings(environ={"SUMMARIZER_MAX_TOKENS": "700"}).max_tokens == 700
+    assert load_settings(environ={}).max_tokens == 4096
+    article = load_articles([ARTICLES]).articles[0]
+    prompts = load_prompts()
+    key = cache_key(article, settings, prompts)
+    assert cache_key(article, settings.replace(max_tokens=901), prompts) != key
+    assert cache_key(article, settings.replace(temperature=0.4), prompts) != key
+    assert cache_key(article, settings.replace(max_reasks=1), prompts) == key, "a re-ask limit changes no answer"
+    guided = settings.replace(mode="json_schema")
+    assert cache_key(article, guided, prompts) != cache_key(article, settings.replace(mode="json"), prompts)
