@@ -4,10 +4,15 @@ The same figure from several sources becomes one claim with several citations. C
 incidents (same month and a compatible place); within an incident, claims about one kind of casualty and one
 group of victims give a range (lowest to highest figure) and the figures in the sources' own words. When sources
 give different figures for one kind of casualty, the incident marks that kind as disputed instead of choosing.
+
+A figure's bound ("at least seven", "up to 30") is kept wherever its numbers leave an end open, and a claimant
+named with and without a title ("President X", "X") is one claimant.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -36,6 +41,72 @@ class _Distinct:
 
 def _numbers(claim: CasualtyClaim) -> tuple[int | None, int | None, int | None]:
     return claim.low, claim.best, claim.high
+
+
+# Words that make a stated number one end of a range: "at least 7", "more than 200", "200+"; "up to 30".
+_LOWER_BOUND = re.compile(
+    r"\b(?:at least|more than|over|upwards of|in excess of|no (?:fewer|less) than|not less than|a minimum of|"
+    r"or more|plus)\b|\d\+",
+    re.IGNORECASE,
+)
+_UPPER_BOUND = re.compile(
+    r"\b(?:up to|at most|as many as|no more than|not more than|fewer than|less than|under|nearly|almost|"
+    r"a maximum of|or (?:fewer|less)|just under|close to)\b",
+    re.IGNORECASE,
+)
+
+
+def figure_bounds(
+    figure_text: str, low: int | None, best: int | None, high: int | None
+) -> tuple[int | None, int | None]:
+    """The lowest and highest number a claim allows; None for an end the claim leaves open or gives no number for.
+
+    A claim's ``high`` is null both when its figure is open-ended and when the model gave only ``best`` (the
+    prompt's "'23' gives best = 23"), so the figure's own words decide: "at least seven" with only ``best = 7``
+    is 7 or more, "seven" is exactly 7."""
+    if low is not None and high is not None:
+        return low, high
+    lower, upper = _LOWER_BOUND.search(figure_text), _UPPER_BOUND.search(figure_text)
+    if low is None and high is None:
+        if best is None:
+            return None, None
+        if lower and not upper:
+            return best, None
+        if upper and not lower:
+            return None, best
+        return best, best
+    if low is not None:
+        return (low, low) if best == low and not lower else (low, None)
+    return (high, high) if best == high and not upper else (None, high)
+
+
+# Titles and honorifics that may stand before a name; a claimant is the same person with or without them.
+_TITLE = (
+    r"(?:vice |deputy |acting |interim |former |prime |foreign |defen[cs]e |interior |chief |"
+    r"lieutenant |lt\.? |major |maj\.? |brigadier |brig\.? |field |rear |vice-)*"
+    r"(?:president|premier|chancellor|minister|secretary(?:[- ]general)?|general|gen\.?|colonel|col\.?|major|"
+    r"maj\.?|captain|capt\.?|commander|cmdr\.?|admiral|adm\.?|marshal|brigadier|spokes(?:man|woman|person)|"
+    r"chairman|chairwoman|chair|senator|sen\.?|governor|gov\.?|mayor|ambassador|envoy|king|queen|prince|"
+    r"princess|sheikh|emir|mr\.?|mrs\.?|ms\.?|dr\.?|prof\.?|sir|dame|commissioner|director)"
+)
+# Everything up to the last title, when a name follows it ("Defence Minister Khawaja Asif" → "Khawaja Asif");
+# a title followed by "of" or "for" is part of an office's name ("Minister of Defence") and stays.
+_TITLED = re.compile(rf"^(?:.*\s)?{_TITLE}\s+(?!(?:of|for|to|and|the)\b|{_TITLE}\b)(?=\w)", re.IGNORECASE)
+
+
+def _untitled(name: str) -> tuple[str, str]:
+    """The titles before a name, and the name: ("Defence Minister", "Khawaja Asif"); ("", name) when none."""
+    match = _TITLED.match(name)
+    rest = name[match.end() :] if match else ""
+    # Only a name stands after a title: "the major powers" keeps its words.
+    if not match or not rest or rest[0].islower():
+        return "", name
+    return name[: match.end()].strip(), rest
+
+
+def claimant_key(name: str) -> str:
+    """The form in which two claimants are compared: the name without the titles before it, as ``name_key``."""
+    return name_key(_untitled(name)[1]) or name_key(name)
 
 
 def _same_place(a: str | None, b: str | None) -> bool:
@@ -76,9 +147,8 @@ def _victim_group(victims: Victims) -> Victims:
 
 
 def _range(kind: CasualtyKind, victims: Victims, claims: list[_Distinct]) -> CasualtyRange:
-    lows = [c.claim.low if c.claim.low is not None else c.claim.best for c in claims]
-    highs = [c.claim.high if c.claim.high is not None else c.claim.best for c in claims]
-    numeric = [(lo, hi) for lo, hi in zip(lows, highs, strict=True) if lo is not None or hi is not None]
+    ends = [figure_bounds(c.claim.figure_text, *_numbers(c.claim)) for c in claims]
+    numeric = [(lo, hi) for lo, hi in ends if lo is not None or hi is not None]
     bests = {c.claim.best for c in claims if any(n is not None for n in _numbers(c.claim))}
     known_lows = [lo for lo, _ in numeric if lo is not None]
     open_ended = any(hi is None for _, hi in numeric)
@@ -98,11 +168,14 @@ def reconcile(
     resolve: Callable[[str | None], str | None],
 ) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
     """Distinct claims (each numbered with its incident) and the incidents they describe."""
+    claims = list(claims)
+    claimants = _claimants((claim.claimant for claim, _ in claims), resolve)
     distinct: list[_Distinct] = []
     # Kind, claimant and figure must be equal for claims to be one, so only claims sharing them are compared.
     by_key: dict[tuple[object, ...], list[_Distinct]] = {}
     for claim, citation in claims:
-        side, claimant = resolve(claim.side), resolve(claim.claimant)
+        side = resolve(claim.side)
+        claimant = claimants.get(resolve(claim.claimant) or "")
         same = by_key.setdefault(_claim_key(claim, claimant), [])
         match = next((d for d in same if _same_claim(d, claim, side, claimant)), None)
         if match is None:
@@ -153,6 +226,24 @@ def reconcile(
         )
         entries.extend(_entry(d, number) for d in group)
     return entries, summaries
+
+
+def _claimants(names: Iterable[str | None], resolve: Callable[[str | None], str | None]) -> dict[str, str]:
+    """Each resolved claimant name and the one name shown for everyone it refers to: the form the claims use most
+    (the longest on a tie, which keeps a title), among the names that are one claimant with titles set aside."""
+    uses: dict[str, Counter[str]] = {}
+    for name in filter(None, map(resolve, names)):
+        uses.setdefault(claimant_key(name), Counter())[name] += 1
+    shown: dict[str, str] = {}
+    for key, forms in uses.items():
+        titles = {name_key(_untitled(name)[0]) for name in forms} - {""}
+        if " " not in key and len(titles) > 1:
+            # A surname under two titles ("General Vasse", "Senator Vasse") may be two people: each stays apart.
+            shown.update((name, name) for name in forms)
+            continue
+        common = max(forms.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+        shown.update((name, common) for name in forms)
+    return shown
 
 
 def _joins(d: _Distinct, group: list[_Distinct]) -> bool:

@@ -1,2 +1,2 @@
-"""Articles in: files, folders, JSON and text held in memory, each made into an ``Article`` by one path
-(clean-up, title, truncation, id = hash of the clean text)."""
+"""Articles in: text files, JSON, saved web pages, folders and text held in memory, each made into an ``Article``
+by one path (clean-up of invisible characters and page furniture, title, truncation, id = hash of the clean text)."""

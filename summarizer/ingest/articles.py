@@ -1,16 +1,18 @@
-"""Reads articles from .txt/.md files (optional YAML front matter), .json/.jsonl files and folders.
+"""Reads articles from .txt/.md files (optional YAML front matter), .json/.jsonl files, saved web pages
+(.html/.htm) and folders.
 
-Scraped web boilerplate is stripped line by line; an article's id is a hash of its normalised text. A file that
-cannot be used is one error naming it and the fix; the other inputs are still read. A file that can be used with
-a change (read in another encoding, cut to the length limit) is read, with a one-line warning naming it.
+Every input goes one path (``_build``): invisible characters and web boilerplate are stripped line by line
+(see ``summarizer.ingest.cleanup``; each removal is logged at DEBUG), and an article's id is a hash of the clean
+text. A file that cannot be used is one error naming it and the fix; the other inputs are still read. A file that
+can be used with a change (read in another encoding, cut to the length limit) is read, with a one-line warning
+naming it.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
+import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -22,30 +24,15 @@ import yaml
 from summarizer.defaults import DEFAULT_MAX_ARTICLE_CHARS
 from summarizer.errors import InputError
 from summarizer.hashing import digest
+from summarizer.ingest.cleanup import clean_text, normalise_text
+from summarizer.ingest.files import FORMATS, HTML_SUFFIXES, JSON_SUFFIXES, SUFFIXES, read_bytes, read_text
 from summarizer.ingest.injection import directed_passages
+from summarizer.ingest.pages import read_page
 
-TEXT_SUFFIXES = frozenset({".txt", ".md"})
-JSON_SUFFIXES = frozenset({".json", ".jsonl"})
-SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+__all__ = ["Article", "IngestResult", "article_id", "load_articles", "make_article", "normalise_text", "truncate_text"]
 
-# Whole lines that scrapers leave behind. Each pattern must match the entire stripped line, so a real sentence
-# that merely starts with "Read more" is kept.
-_BOILERPLATE = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"also read:.*",
-        r"read more:.*",
-        r"\d+\s+min(ute)?s?\s+read",
-        r"-?\s*advertisement\s*-?",
-        r"share this article",
-        r"leave a (comment|reply)",
-        r"your email address will not be published\..*",
-        r"required fields are marked \*",
-        r"[-\u2013\u2014\u2022*]",
-        # A truncated embed fragment such as "Let me…": a few words cut off by an ellipsis.
-        r"(\S+\s+){0,2}\S+(…|\.\.\.)",
-    )
-]
+_log = logging.getLogger(__name__)
+
 _TITLE_MAX = 200
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
@@ -84,17 +71,6 @@ class IngestResult:
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """One line each, starting with the file (``path:`` or ``path:line:``) and ending with the fix."""
-
-
-def normalise_text(text: str) -> str:
-    """NFC, one space between words, one blank line between paragraphs, no boilerplate lines."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    paragraphs: list[str] = []
-    for raw in text.split("\n"):
-        line = re.sub(r"[ \t\u00a0]+", " ", raw).strip()
-        if line and not any(p.fullmatch(line) for p in _BOILERPLATE):
-            paragraphs.append(line)
-    return "\n\n".join(paragraphs)
 
 
 def article_id(text: str) -> str:
@@ -155,7 +131,10 @@ class _Reading:
 
 
 def _build(fields: dict[str, Any], body: str, source: str, reading: _Reading) -> Article:
-    text = normalise_text(body)
+    cleaned = clean_text(body)
+    text = cleaned.text
+    if cleaned.removed or cleaned.trimmed or cleaned.invisible:
+        _log.debug("%s: %s", source, cleaned.summary())
     if not text:
         raise InputError(source, "no article text", "add the text or remove the file")
     given_title = fields.get("title")
@@ -204,77 +183,8 @@ def make_article(
     return _build(fields, text, source, _Reading(max_chars=max_chars, warnings=[] if warnings is None else warnings))
 
 
-# Bytes no text file should hold more than a stray few of: C0 controls other than tab, newline, form feed,
-# carriage return and escape, and DEL.
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
-_CONTROL_SHARE = 0.05
-_BOMS = (
-    # UTF-32 first: its little-endian mark begins with UTF-16's.
-    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
-    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
-    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
-    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
-)
-
-
-def _looks_like_utf16(data: bytes) -> bool:
-    """NUL bytes at every other position: UTF-16 text of a Latin-script language, saved without a byte-order mark."""
-    sample = data[:4096]
-    halves = (sample[0::2], sample[1::2])
-    return len(sample) >= 8 and any(half.count(0) >= 0.9 * len(half) for half in halves)
-
-
-def _decode(data: bytes, path: Path, warnings: list[str]) -> str:
-    """The text of a file's bytes: UTF-8 (with or without BOM) silently; UTF-16/32 with a BOM, then cp1252, then
-    latin-1 with a warning. Binary content is an error; it must be caught first, as latin-1 decodes any bytes."""
-    for bom, codec, name in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    str(path),
-                    f"starts with a {name} byte-order mark but is not {name} (bad bytes at offset {exc.start})",
-                    "save it as UTF-8",
-                ) from None
-            warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
-            return text
-    if b"\x00" in data:
-        if _looks_like_utf16(data):
-            raise InputError(str(path), "UTF-16 text without a byte-order mark", "save it as UTF-8")
-        raise InputError(str(path), "binary file, not text", "pass a .txt, .md, .json or .jsonl article")
-    if data:
-        controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
-        if controls / len(data) > _CONTROL_SHARE:
-            raise InputError(str(path), "binary file, not text", "pass a .txt, .md, .json or .jsonl article")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    # cp1252 before latin-1: Windows text uses 0x80-0x9F for quotes and dashes, which latin-1 would turn into
-    # invisible control characters. latin-1 is the last resort for the five bytes cp1252 leaves undefined.
-    try:
-        text, name = data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        text, name = data.decode("latin-1"), "latin-1"
-    warnings.append(f"{path}: not UTF-8; read as {name} — save it as UTF-8 to silence this")
-    return text
-
-
-def _read_text(path: Path, reading: _Reading) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file", "check the path") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a directory", "pass the directory itself, not a file inside") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read ({exc.strerror})", "check its permissions") from None
-    return _decode(data, path, reading.warnings)
-
-
 def _from_text_file(path: Path, reading: _Reading) -> Article:
-    raw = _read_text(path, reading)
+    raw = read_text(path, reading.warnings)
     fields: dict[str, Any] = {}
     match = _FRONT_MATTER.match(raw)
     if match:
@@ -298,8 +208,13 @@ def _from_record(obj: Any, source: str, reading: _Reading) -> Article:
     return _build(obj, text, source, reading)
 
 
+def _from_page(path: Path, reading: _Reading) -> Article:
+    fields, body = read_page(read_bytes(path), path, reading.warnings)
+    return _build(fields, body, str(path), reading)
+
+
 def _from_json_file(path: Path, reading: _Reading) -> Iterator[Article | InputError]:
-    raw = _read_text(path, reading)
+    raw = read_text(path, reading.warnings)
     if path.suffix.lower() == ".jsonl":
         for number, line in enumerate(raw.splitlines(), start=1):
             if not line.strip():
@@ -343,15 +258,13 @@ def _expand(paths: Iterable[Path], warnings: list[str]) -> Iterator[Path | Input
                 else:
                     warnings.append(
                         f"{p}: skipped, {p.suffix or 'no extension'} is not an article format; "
-                        "rename it to .txt, .md, .json or .jsonl to read it"
+                        f"rename it to {FORMATS} to read it"
                     )
             if not found:
-                yield InputError(str(path), "no article files in directory", "add .txt, .md, .json or .jsonl")
+                yield InputError(str(path), "no article files in directory", f"add {FORMATS} files")
             yield from found
         elif path.suffix.lower() not in SUFFIXES and path.exists():
-            yield InputError(
-                str(path), f"unknown extension {path.suffix or '(none)'!r}", "use .txt, .md, .json or .jsonl"
-            )
+            yield InputError(str(path), f"unknown extension {path.suffix or '(none)'!r}", f"use {FORMATS}")
         else:
             yield path
 
@@ -360,6 +273,8 @@ def _read_one(path: Path, reading: _Reading) -> Iterator[Article | InputError]:
     try:
         if path.suffix.lower() in JSON_SUFFIXES:
             yield from _from_json_file(path, reading)
+        elif path.suffix.lower() in HTML_SUFFIXES:
+            yield _from_page(path, reading)
         else:
             yield _from_text_file(path, reading)
     except InputError as exc:
@@ -371,7 +286,9 @@ def load_articles(paths: Iterable[Path | str], max_chars: int = DEFAULT_MAX_ARTI
 
     Text that is not UTF-8 is decoded as UTF-16/32 (with a byte-order mark), cp1252 or latin-1, and an article
     longer than ``max_chars`` characters is cut at a paragraph or sentence end; each such file gets a warning.
-    The same text found twice is one article whose ``also_at`` names the other sources.
+    A saved web page gives its main text, and its title, date, outlet and URL from its metadata. The same text
+    found twice (say, a page and its text saved as a file) is one article whose ``also_at`` names the other
+    sources.
     """
     if max_chars < 1:
         raise ValueError(f"max_chars is {max_chars}; give a positive number of characters")

@@ -152,11 +152,11 @@ def test_injected_article_gets_the_same_request_and_only_supported_facts(
     inside = user.split("<article_text>", 1)[1].rsplit("</article_text>", 1)[0]
     assert INJECTION in inside and user.count("</article_text>") == 1
     # The briefing keeps what the article reports and leaves out what only the injected text says.
-    assert not any(c.low == 1000 for c in briefing.casualties)
-    assert any(c.best == 23 and c.claimant == "Pakistani military" for c in briefing.casualties)
-    assert not any("surrender" in o.description for o in briefing.outcomes)
+    assert not any(c.low == 1000 for c in briefing.stories[0].casualties)
+    assert any(c.best == 23 and c.claimant == "Pakistani military" for c in briefing.stories[0].casualties)
+    assert not any("surrender" in o.description for o in briefing.stories[0].outcomes)
     [source] = [s.number for s in briefing.sources if s.location == str(injected)]
-    named = {n for p in briefing.parties if source in p.source_numbers for n in p.names}
+    named = {n for p in briefing.stories[0].parties if source in p.source_numbers for n in p.names}
     assert {"Pakistan", "Afghanistan"} <= named
     [notice] = [n for n in briefing.notices if "addressed to the model" in n]
     assert "2 fact(s) quoting it were left out" in notice and "ignore previous instructions" in notice
