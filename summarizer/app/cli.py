@@ -86,6 +86,12 @@ def brief(
     aliases: AliasesOpt = None,
     title: Annotated[str | None, typer.Option("--title", help="Briefing title.", show_default="from the facts")] = None,
     day: DateOpt = None,
+    detail: Annotated[
+        Literal["compact", "full"],
+        typer.Option(
+            "--detail", help="compact: each fact once; full: also every wording, role and summary, for review."
+        ),
+    ] = "compact",
     *,
     options: RunOptions,
 ) -> None:
@@ -103,7 +109,7 @@ def brief(
         say("error: no article could be extracted; nothing to brief")
         raise typer.Exit(run.exit_code)
     briefing = brief_run(run, aliases=alias_table, title=title, day=daily)
-    write(render_bytes(briefing, fmt), output)
+    write(render_bytes(briefing, fmt, detail), output)
     if output is not None and not options.quiet:
         say(f"wrote {output}")
     raise typer.Exit(run.exit_code)

@@ -114,7 +114,7 @@ DateOpt = Annotated[
     ),
 ]
 PathsArg = Annotated[
-    list[Path], typer.Argument(help="Article files (.txt .md .json .jsonl) or folders.", metavar="PATHS...")
+    list[Path], typer.Argument(help="Article files (.txt .md .html .json .jsonl) or folders.", metavar="PATHS...")
 ]
 
 

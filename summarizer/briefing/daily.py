@@ -14,8 +14,9 @@ from typing import TypeVar
 
 from rapidfuzz import fuzz
 
-from summarizer.briefing.merge import SAME_TEXT
-from summarizer.briefing.model import Briefing, Cited, DemandEntry, IncidentEntry
+from summarizer.briefing.facts import SAME_TEXT
+from summarizer.briefing.model import Briefing, Cited, DemandEntry, IncidentEntry, Story
+from summarizer.briefing.topline import picked_key_points
 
 F = TypeVar("F", bound=Cited)
 
@@ -40,39 +41,26 @@ def _previous_status(demand: DemandEntry, earlier: Sequence[DemandEntry]) -> Dem
     return demand
 
 
-def focus_on_day(briefing: Briefing, day: date) -> Briefing:
-    """The part of ``briefing`` that ``day``'s articles state, marked against the earlier articles in it.
-
-    Sources published after ``day`` or with no known date must not be in ``briefing``; earlier sources stay in
-    its source list (marked ``earlier``) so that the comparison can be checked."""
-    today = {s.number for s in briefing.sources if s.published == day}
-    earlier_only = [d for d in briefing.demands if not set(d.source_numbers) & today]
-    demands = [_previous_status(d, earlier_only) for d in _mark(briefing.demands, today)]
-    casualties = _mark(briefing.casualties, today)
+def _story_on_day(story: Story, today: set[int], published: dict[int, date | None]) -> Story | None:
+    """The part of ``story`` that today's sources state, or None when they state none of it."""
+    earlier_only = [d for d in story.demands if not set(d.source_numbers) & today]
+    demands = [_previous_status(d, earlier_only) for d in _mark(story.demands, today)]
+    casualties = _mark(story.casualties, today)
     incidents: list[IncidentEntry] = []
-    for incident in briefing.incidents:
-        claims = [c for c in briefing.casualties if c.incident == incident.number]
+    for incident in story.incidents:
+        claims = [c for c in story.casualties if c.incident == incident.number]
         kinds_today = {c.kind for c in claims if set(c.source_numbers) & today}
         if not kinds_today:
             continue
         earlier_kinds = {c.kind for c in claims if not set(c.source_numbers) & today}
         changed = any(c.new for c in casualties if c.incident == incident.number) and bool(kinds_today & earlier_kinds)
         incidents.append(incident.model_copy(update={"changed": changed}))
-    cited = {n for fact in [*demands, *casualties] for n in fact.source_numbers}
-    parties, mediators, people = (_mark(x, today) for x in (briefing.parties, briefing.mediators, briefing.people))
-    timeline, outcomes = _mark(briefing.timeline, today), _mark(briefing.outcomes, today)
-    for section in (parties, mediators, people, timeline, outcomes):
-        cited |= {n for fact in section for n in fact.source_numbers}
-    sources = [
-        s.model_copy(update={"earlier": s.number not in today})
-        for s in briefing.sources
-        if s.number in today or s.number in cited
-    ]
-    return briefing.model_copy(
+    parties, mediators, people = (_mark(x, today) for x in (story.parties, story.mediators, story.people))
+    timeline, outcomes = _mark(story.timeline, today), _mark(story.outcomes, today)
+    if not set(story.sources) & today:
+        return None
+    focused = story.model_copy(
         update={
-            "title": f"Daily briefing, {day.isoformat()}",
-            "day": day,
-            "sources": sources,
             "parties": parties,
             "mediators": mediators,
             "people": people,
@@ -82,4 +70,34 @@ def focus_on_day(briefing: Briefing, day: date) -> Briefing:
             "timeline": timeline,
             "outcomes": outcomes,
         }
+    )
+    return focused.model_copy(update={"key_points": picked_key_points(focused, published)})
+
+
+def cited_sources(story: Story) -> set[int]:
+    """Every source a fact of ``story`` cites."""
+    facts: list[Cited] = [
+        *story.parties, *story.mediators, *story.people, *story.demands,
+        *story.casualties, *story.timeline, *story.outcomes,
+    ]  # fmt: skip
+    return {n for fact in facts for n in fact.source_numbers}
+
+
+def focus_on_day(briefing: Briefing, day: date) -> Briefing:
+    """The part of ``briefing`` that ``day``'s articles state, marked against the earlier articles in it.
+
+    Sources published after ``day`` or with no known date must not be in ``briefing``; earlier sources stay in
+    its source list (marked ``earlier``) so that the comparison can be checked. Stories that no article of the
+    day tells are left out."""
+    today = {s.number for s in briefing.sources if s.published == day}
+    published = {s.number: s.published for s in briefing.sources}
+    stories = [f for f in (_story_on_day(story, today, published) for story in briefing.stories) if f is not None]
+    cited = set().union(*(cited_sources(story) for story in stories)) if stories else set()
+    sources = [
+        s.model_copy(update={"earlier": s.number not in today})
+        for s in briefing.sources
+        if s.number in today or s.number in cited
+    ]
+    return briefing.model_copy(
+        update={"title": f"Daily briefing, {day.isoformat()}", "day": day, "sources": sources, "stories": stories}
     )

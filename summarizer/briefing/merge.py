@@ -11,13 +11,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Generic, TypeVar
-
-from rapidfuzz import fuzz, process
+from typing import TypeVar
 
 from summarizer.briefing.casualties import reconcile
 from summarizer.briefing.dates import date_disagreement
 from summarizer.briefing.entities import AliasTable, EntityResolver
+from summarizer.briefing.facts import Clusters, distinct_texts, more_precise, most_common, same_time, unique
 from summarizer.briefing.model import (
     Briefing,
     CasualtyEntry,
@@ -30,9 +29,13 @@ from summarizer.briefing.model import (
     PartyEntry,
     PersonEntry,
     Source,
+    Story,
     TimelineEntry,
 )
+from summarizer.briefing.similarity import Embeddings
+from summarizer.briefing.stories import group_stories, period, story_title
 from summarizer.briefing.timeline import flag_conflicts
+from summarizer.briefing.topline import picked_key_points, with_ids
 from summarizer.extraction.records import Record
 from summarizer.extraction.schema import ArticleExtraction, Demand, Event, MediatorRole, Outcome, PartyKind
 from summarizer.ingest.articles import Article
@@ -40,9 +43,6 @@ from summarizer.ingest.injection import passage_spans, rests_on
 from summarizer.ingest.quotes import article_key, quote_found
 
 T = TypeVar("T")
-
-SAME_TEXT = 85.0
-"""rapidfuzz token-set ratio above which two descriptions of one kind of fact are the same fact."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,84 +55,22 @@ class SourcedExtraction:
     extraction: ArticleExtraction
 
 
-def _unique(values: Iterable[str | None]) -> list[str]:
-    seen: dict[str, None] = {}
-    # Exact repeats go first, in C: an actor named by thousands of sources has a few distinct spellings.
-    for value in dict.fromkeys(values):
-        if value and value.strip():
-            seen.setdefault(value.strip(), None)
-    return list(seen)
-
-
-def _distinct_texts(values: Iterable[str], threshold: float = SAME_TEXT) -> list[str]:
-    """Unique phrases, near-repeats folded into the longest of them ("negotiating party" into
-    "negotiating party seeking an end to attacks"), in first-seen order."""
-    kept: list[str] = []
-    for value in _unique(values):
-        for i, other in enumerate(kept):
-            if fuzz.token_set_ratio(value.casefold(), other.casefold()) >= threshold:
-                kept[i] = max(other, value, key=len)
-                break
-        else:
-            kept.append(value)
-    return kept
-
-
-def _most_common(values: Iterable[str]) -> str | None:
-    counts = Counter(v for v in values if v)
-    return counts.most_common(1)[0][0] if counts else None
-
-
 def _sort_key(article: Article) -> tuple[date, str]:
     return (article.published or date.max, article.source)
 
 
-class _Clusters(Generic[T]):
-    """Groups items whose key is equal and whose text is similar; each group keeps every citation.
-
-    Only groups of the same key are compared, and those in one call into rapidfuzz, so grouping stays fast
-    when a briefing holds thousands of facts."""
-
-    def __init__(self, threshold: float = SAME_TEXT) -> None:
-        self.threshold = threshold
-        self.groups: list[tuple[tuple[object, ...], str, T, list[Citation]]] = []
-        self._exact: dict[tuple[tuple[object, ...], str], int] = {}
-        self._by_key: dict[tuple[object, ...], tuple[list[str], list[int]]] = {}
-        self._cited: list[set[tuple[int, str]]] = []
-
-    def add(self, key: tuple[object, ...], text: str, item: T, citation: Citation) -> int:
-        """Put ``item`` in the most similar group of its key (or a new one); returns the group's index."""
-        same_key = self._by_key.get(key)
-        if same_key is None:
-            same_key = self._by_key[key] = ([], [])
-        texts, indexes = same_key
-        index = self._exact.get((key, text))
-        if index is None:
-            best = process.extractOne(text, texts, scorer=fuzz.token_set_ratio, score_cutoff=self.threshold)
-            index = None if best is None else indexes[best[2]]
-        if index is not None:
-            if (citation.source, citation.quote) not in self._cited[index]:
-                self._cited[index].add((citation.source, citation.quote))
-                self.groups[index][3].append(citation)
-            return index
-        self.groups.append((key, text, item, [citation]))
-        self._cited.append({(citation.source, citation.quote)})
-        self._exact[key, text] = len(self.groups) - 1
-        texts.append(text)
-        indexes.append(len(self.groups) - 1)
-        return len(self.groups) - 1
-
-
 class _Merger:
-    def __init__(self, sourced: Sequence[SourcedExtraction], aliases: AliasTable) -> None:
+    def __init__(self, sourced: Sequence[SourcedExtraction], aliases: AliasTable, embeddings: Embeddings) -> None:
         self.sourced = sourced
         self.resolver = EntityResolver(aliases)
+        self.embeddings = embeddings
         self.unverified = 0
         self.date_problems: list[str] = []
         self.published = {s.number: s.article.published for s in sourced}
         self._articles = {s.number: s.article for s in sourced}
         self._texts: dict[int, str] = {}
-        self._citations = {s.number: self._citations_of(s) for s in sourced}
+        self._by_number = {s.number: s for s in sourced}
+        self._citations: dict[int, dict[str, Citation]] = {}
 
     def _citations_of(self, sourced: SourcedExtraction) -> dict[str, Citation]:
         # One pass per article, while its text is in the processor's cache: a briefing's facts are merged kind
@@ -150,7 +88,10 @@ class _Merger:
         return citations
 
     def cite(self, number: int, quote: str) -> Citation:
-        citation = self._citations[number][quote]
+        citations = self._citations.get(number)
+        if citations is None:
+            citations = self._citations[number] = self._citations_of(self._by_number[number])
+        citation = citations[quote]
         if not citation.found:
             self.unverified += 1
         return citation
@@ -197,8 +138,8 @@ class _Merger:
             PartyEntry(
                 name=name,
                 kind=Counter(kinds).most_common(1)[0][0],
-                roles=_distinct_texts(roles),
-                names=_unique(names),
+                roles=distinct_texts(roles),
+                names=unique(names),
                 citations=cites,
             )
             for name, (kinds, roles, names, cites) in slots.items()
@@ -217,8 +158,8 @@ class _Merger:
             MediatorEntry(
                 name=name,
                 roles=list(dict.fromkeys(roles)),
-                venues=_unique(venues),
-                names=_unique(names),
+                venues=unique(venues),
+                names=unique(names),
                 citations=cites,
             )
             for name, (roles, venues, names, cites) in slots.items()
@@ -236,16 +177,16 @@ class _Merger:
         return [
             PersonEntry(
                 name=name,
-                titles=_unique(titles),
-                affiliation=_most_common(affiliations),
-                names=_unique(names),
+                titles=unique(titles),
+                affiliation=most_common(affiliations),
+                names=unique(names),
                 citations=cites,
             )
             for name, (titles, affiliations, names, cites) in slots.items()
         ]
 
     def demands(self) -> list[DemandEntry]:
-        clusters: _Clusters[tuple[str, str | None, Demand]] = _Clusters()
+        clusters: Clusters[tuple[str, str | None, Demand]] = Clusters(self.embeddings)
         for number, demand in self.each(lambda e: e.demands):
             by, of = self.name(demand.by) or demand.by, self.name(demand.of)
             citation = self.cite(number, demand.evidence)
@@ -253,8 +194,10 @@ class _Merger:
         # Entries are built once per group, with all its citations: not once per fact and then copied.
         return sorted(
             (
-                DemandEntry(by=by, of=of, demand=demand.demand, status=demand.status, citations=cites)
-                for _, _, (by, of, demand), cites in clusters.groups
+                DemandEntry(
+                    by=by, of=of, demand=demand.demand, status=demand.status, variants=variants, citations=cites
+                )
+                for (_, _, (by, of, demand), cites), variants in zip(clusters.groups, clusters.variants, strict=True)
             ),
             key=lambda d: (d.by, d.of or "", d.status),
         )
@@ -264,14 +207,14 @@ class _Merger:
         return reconcile(claims, self.name)
 
     def timeline(self) -> list[TimelineEntry]:
-        clusters: _Clusters[Event] = _Clusters(threshold=70.0)
+        clusters: Clusters[Event] = Clusters(self.embeddings, compatible=same_time, finer=more_precise)
         date_texts: dict[int, list[str]] = {}
         for number, event in self.each(lambda e: e.events):
             citation = self.cite(number, event.evidence)
             problem = date_disagreement(event, self.published[number])
             if problem:
                 self.date_problems.append(f"source {number}: {problem}")
-            index = clusters.add((event.date, event.end_date, event.precision), event.description, event, citation)
+            index = clusters.add((event.date[:4],), event.description, event, citation)
             date_texts.setdefault(index, []).append(event.date_text)
         entries = [
             TimelineEntry(
@@ -279,7 +222,8 @@ class _Merger:
                 end_date=event.end_date,
                 precision=event.precision,
                 description=event.description,
-                date_texts=_unique(date_texts[i]),
+                date_texts=unique(date_texts[i]),
+                variants=clusters.variants[i],
                 citations=cites,
             )
             for i, (_, _, event, cites) in enumerate(clusters.groups)
@@ -287,17 +231,21 @@ class _Merger:
         return sorted(flag_conflicts(entries), key=lambda e: (e.date, e.precision != "day"))
 
     def outcomes(self) -> list[OutcomeEntry]:
-        clusters: _Clusters[Outcome] = _Clusters()
+        clusters: Clusters[Outcome] = Clusters(self.embeddings)
         for number, outcome in self.each(lambda e: e.outcomes):
-            clusters.add((outcome.status,), outcome.description, outcome, self.cite(number, outcome.evidence))
+            # The same actors, not only the same status: "Pakistan extended its stay" is not "both resumed talks".
+            parties = frozenset(filter(None, (self.name(p) for p in outcome.parties)))
+            key = (outcome.status, parties)
+            clusters.add(key, outcome.description, outcome, self.cite(number, outcome.evidence))
         return [
             OutcomeEntry(
                 description=outcome.description,
                 status=outcome.status,
-                parties=_unique(self.name(p) for p in outcome.parties),
+                parties=unique(self.name(p) for p in outcome.parties),
+                variants=variants,
                 citations=cites,
             )
-            for _, _, outcome, cites in clusters.groups
+            for (_, _, outcome, cites), variants in zip(clusters.groups, clusters.variants, strict=True)
         ]
 
 
@@ -352,22 +300,32 @@ def merge_records(
     return merge(number_sources(pairs), generated=generated, aliases=aliases, failures=failures, title=title)
 
 
-def merge(
-    sourced: Sequence[SourcedExtraction],
-    *,
-    generated: datetime,
-    aliases: AliasTable | None = None,
-    failures: Sequence[Failure] = (),
-    title: str | None = None,
-) -> Briefing:
-    """The briefing for ``sourced``: entities resolved, facts merged, every fact cited."""
-    sourced, screened = _screen(sourced)
-    merger = _Merger(sourced, aliases or AliasTable.load())
+def _actors(merger: _Merger, sourced: SourcedExtraction) -> frozenset[str]:
+    names = [*(p.name for p in sourced.extraction.parties), *(m.name for m in sourced.extraction.mediators)]
+    return frozenset(filter(None, (merger.name(n) for n in names)))
+
+
+def _mark_repeats(
+    outcomes: Sequence[OutcomeEntry], timeline: Sequence[TimelineEntry], embeddings: Embeddings
+) -> list[OutcomeEntry]:
+    """``outcomes``, each that a timeline event tells too naming that event."""
+    marked: list[OutcomeEntry] = []
+    for outcome in outcomes:
+        same = next((e.id for e in timeline if embeddings.same_fact(outcome.description, e.description)), None)
+        marked.append(outcome.model_copy(update={"repeats": same}) if same else outcome)
+    return marked
+
+
+def _story(
+    number: int, sourced: Sequence[SourcedExtraction], aliases: AliasTable, embeddings: Embeddings
+) -> tuple[Story, list[str]]:
+    """One story's facts, merged, and what the merge has to say about them."""
+    merger = _Merger(sourced, aliases, embeddings)
     merger.observe_names()
     parties, mediators, people = merger.parties(), merger.mediators(), merger.people()
     demands, (casualties, incidents) = merger.demands(), merger.casualties()
     timeline, outcomes = merger.timeline(), merger.outcomes()
-    notices = screened
+    notices: list[str] = []
     if merger.unverified:
         notices.append(
             f"{merger.unverified} evidence quote(s) were not found word for word in their article; "
@@ -376,6 +334,58 @@ def merge(
     notices.extend(f"date check, {problem}; the timeline keeps the record's date" for problem in merger.date_problems)
     for first, second in merger.resolver.refused:
         notices.append(f"kept {first!r} and {second!r} apart: the alias table declares them distinct actors")
+    story = Story(
+        number=number,
+        title=story_title(
+            [s.article.title for s in sourced],
+            [f"{s.article.title}. {s.extraction.summary}" for s in sourced],
+            embeddings,
+        ),
+        period=period([s.article.published for s in sourced]),
+        sources=[s.number for s in sourced],
+        parties=with_ids(parties, f"{number}.P"),
+        mediators=with_ids(mediators, f"{number}.M"),
+        people=with_ids(people, f"{number}.W"),
+        demands=with_ids(demands, f"{number}.D"),
+        casualties=with_ids(casualties, f"{number}.C"),
+        incidents=incidents,
+        timeline=with_ids(timeline, f"{number}.E"),
+        outcomes=with_ids(outcomes, f"{number}.O"),
+    )
+    story = story.model_copy(update={"outcomes": _mark_repeats(story.outcomes, story.timeline, embeddings)})
+    published = {s.number: s.article.published for s in sourced}
+    return story.model_copy(update={"key_points": picked_key_points(story, published, embeddings)}), notices
+
+
+def merge(
+    sourced: Sequence[SourcedExtraction],
+    *,
+    generated: datetime,
+    aliases: AliasTable | None = None,
+    failures: Sequence[Failure] = (),
+    title: str | None = None,
+) -> Briefing:
+    """The briefing for ``sourced``: articles grouped into stories, then, per story, entities resolved, facts
+    merged, every fact cited, and the key developments picked."""
+    sourced, notices = _screen(sourced)
+    aliases = aliases or AliasTable.load()
+    embeddings = Embeddings()
+    everyone = _Merger(sourced, aliases, embeddings)
+    everyone.observe_names()
+    groups = group_stories(
+        [
+            (s.number, _actors(everyone, s), f"{s.article.title}. {s.extraction.summary}", s.article.published)
+            for s in sourced
+        ],
+        embeddings,
+    )
+    by_number = {s.number: s for s in sourced}
+    stories: list[Story] = []
+    for number, members in enumerate(groups, start=1):
+        story, story_notices = _story(number, [by_number[n] for n in members], aliases, embeddings)
+        stories.append(story)
+        prefix = f"story {number}: " if len(groups) > 1 else ""
+        notices.extend(prefix + notice for notice in story_notices)
     inferred = [s.number for s in sourced if s.article.published_inferred]
     if inferred:
         numbers = ", ".join(str(n) for n in inferred)
@@ -395,20 +405,12 @@ def merge(
         )
         for s in sourced
     ]
-    days = sorted({s.article.published for s in sourced if s.article.published})
-    span = f" ({days[0]} to {days[-1]})" if len(days) > 1 else f" ({days[0]})" if days else ""
+    span = period([s.article.published for s in sourced])
     return Briefing(
-        title=title or f"Briefing{span}",
+        title=title or (f"Briefing ({span})" if span else "Briefing"),
         generated=generated,
         sources=sources,
-        parties=parties,
-        mediators=mediators,
-        people=people,
-        demands=demands,
-        casualties=casualties,
-        incidents=incidents,
-        timeline=timeline,
-        outcomes=outcomes,
+        stories=stories,
         failures=list(failures),
         notices=notices,
     )

@@ -19,7 +19,7 @@ from summarizer.extraction.schema import (
     Victims,
 )
 
-BRIEFING_FORMAT = "summarizer.briefing/1"
+BRIEFING_FORMAT = "summarizer.briefing/2"
 
 
 class _Model(BaseModel):
@@ -47,6 +47,8 @@ class Citation:
 class Cited(_Model):
     """A fact with the sources that state it."""
 
+    id: str = ""
+    """The fact's id in the briefing (``1.E3``: story 1, its third event), which the key developments cite."""
     citations: list[Citation] = Field(min_length=1)
     new: bool | None = None
     """In a daily briefing: True when no earlier report states this fact; None outside daily mode."""
@@ -122,6 +124,8 @@ class DemandEntry(Cited):
     status: DemandStatus
     previous_status: DemandStatus | None = None
     """In a daily briefing: the status earlier reports gave, when it has changed."""
+    variants: list[str] = Field(default_factory=list)
+    """Other sources' wordings of the same fact (each source's quote is in its citation)."""
 
 
 class CasualtyEntry(Cited):
@@ -139,7 +143,7 @@ class CasualtyEntry(Cited):
     claimant: str | None
     """Who makes the claim; None when the outlet states it in its own voice."""
     incident: int = 0
-    """The number of the incident (in ``Briefing.incidents``) the claim is about."""
+    """The number of the incident (in its story's ``incidents``) the claim is about."""
 
 
 class CasualtyRange(_Model):
@@ -182,6 +186,8 @@ class TimelineEntry(Cited):
     date_texts: list[str]
     conflicts_with: list[str] = Field(default_factory=list)
     """Dates other sources give for what may be the same event."""
+    variants: list[str] = Field(default_factory=list)
+    """Other sources' wordings of the same fact (each source's quote is in its citation)."""
 
 
 class OutcomeEntry(Cited):
@@ -190,17 +196,37 @@ class OutcomeEntry(Cited):
     description: str
     status: OutcomeStatus
     parties: list[str]
+    variants: list[str] = Field(default_factory=list)
+    """Other sources' wordings of the same fact (each source's quote is in its citation)."""
+    repeats: str | None = None
+    """The id of the timeline event that tells the same thing, when one does: the compact briefing says it
+    once, there."""
 
 
-class Briefing(_Model):
-    """The merged account of a set of articles; every fact cites its sources."""
+class KeyPoint(_Model):
+    """One bullet of "Key developments": a development in a sentence, with the facts it rests on."""
 
-    format: str = BRIEFING_FORMAT
+    text: str
+    facts: list[str]
+    """The ids of the facts it rests on."""
+    sources: list[int]
+    """Every source of those facts, ascending."""
+
+
+class Story(_Model):
+    """The facts of one story: articles about the same actors and events. A run's articles may tell several."""
+
+    number: int
     title: str
-    day: date | None = None
-    """The day of a daily briefing (``brief --date``); None for a briefing of every article given."""
-    generated: datetime
-    sources: list[Source]
+    period: str | None = None
+    """The first and last publication dates of its articles (``2025-10-30 to 2025-11-06``)."""
+    sources: list[int]
+    """The numbers of its articles in ``Briefing.sources``."""
+    key_points: list[KeyPoint] = Field(default_factory=list)
+    """The top line: 3 to 7 developments, most important first."""
+    key_points_written: bool = False
+    """True when a model wrote the key developments from the facts; False when they were picked by rank (the
+    number of sources, recency, kind of fact)."""
     parties: list[PartyEntry]
     mediators: list[MediatorEntry]
     people: list[PersonEntry]
@@ -210,6 +236,19 @@ class Briefing(_Model):
     incidents: list[IncidentEntry] = Field(default_factory=list)
     timeline: list[TimelineEntry]
     outcomes: list[OutcomeEntry]
+
+
+class Briefing(_Model):
+    """The merged account of a set of articles, one story after another; every fact cites its sources."""
+
+    format: str = BRIEFING_FORMAT
+    title: str
+    day: date | None = None
+    """The day of a daily briefing (``brief --date``); None for a briefing of every article given."""
+    generated: datetime
+    sources: list[Source]
+    """Every article, numbered across the stories."""
+    stories: list[Story]
     failures: list[Failure] = Field(default_factory=list)
     """Inputs left out, with the reason."""
     notices: list[str] = Field(default_factory=list)

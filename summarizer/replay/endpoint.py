@@ -14,10 +14,14 @@ from summarizer.errors import ConfigError
 from summarizer.extraction.pipeline import Endpoint, EndpointFactory
 from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.records import Record, read_recordings, schema_hash
+from summarizer.hashing import digest
 from summarizer.replay.server import LoopbackServer
 
-CACHE_NAMESPACE = "replay"
-"""Replayed answers are cached under keys of their own: they never answer a live run."""
+
+def cache_namespace(recordings: dict[str, Record]) -> str:
+    """Replayed answers are cached under keys of their own, so that they never answer a live run; the keys
+    change with the recordings served, so that an edited recording is served, not its cached copy."""
+    return digest("replay-", *sorted(r.to_json() for r in recordings.values()))
 
 
 def _names(records: list[Record]) -> str:
@@ -66,7 +70,7 @@ def replay(recordings_dir: Path | str) -> EndpointFactory:
             yield Endpoint(
                 settings=settings.replace(base_url=server.url, api_key=SecretStr("replay")),
                 name=f"the recordings in {directory}",
-                cache_namespace=CACHE_NAMESPACE,
+                cache_namespace=cache_namespace(recordings),
                 origins={article_id: r.origin for article_id, r in recordings.items()},
                 notices=tuple(notices),
             )

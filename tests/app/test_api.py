@@ -94,9 +94,9 @@ def test_an_article_without_a_recording_is_listed_as_failed(tmp_path: Path) -> N
 def test_every_citation_quote_is_in_its_article(recordings: dict[str, Record], tmp_path: Path) -> None:
     briefing = build_briefing([ARTICLES], load_settings(cache_dir=tmp_path / "c"), replay=RECORDINGS)
     assert not any("not found word for word" in n for n in briefing.notices)
+    [story] = briefing.stories
     sections: list[Sequence[Cited]] = [
-        briefing.parties, briefing.mediators, briefing.people, briefing.demands, briefing.casualties,
-        briefing.timeline, briefing.outcomes,
+        story.parties, story.mediators, story.people, story.demands, story.casualties, story.timeline, story.outcomes,
     ]  # fmt: skip
     facts = [fact for section in sections for fact in section]
     assert facts and all(fact.citations for fact in facts)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,15 +23,18 @@ def test_main_job_writes_the_briefing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["brief", str(ARTICLES), "--replay", str(RECORDINGS), "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    for heading in ["## Parties", "## Mediators", "## Demands", "## Casualty claims", "## Timeline", "## Sources"]:
+    for heading in ["## Key developments", "## Key figures", "## Where each side stands", "## Who", "## Timeline",
+                    "## Outcomes and agreements", "## Sources"]:  # fmt: skip
         assert heading in text
     # The account covers the articles' key facts, each line cited.
     for fact in ["Khawaja Asif", "Turkey", "Qatar", "Tehrik-e-Taliban Pakistan", "“over 200”", "“23”",
                  "2025-10-17", "2025-10-19", "monitoring and verification mechanism"]:  # fmt: skip
         assert fact in text, fact
     body = text.split("## Notes")[0].split("## Left out")[0].split("## Sources")[0]
-    fact_lines = [line for line in body.splitlines() if line.startswith(("- ", "  - ")) and not line.endswith("**")]
-    assert fact_lines and all(line.rstrip().endswith("]") for line in fact_lines), "every fact line is cited"
+    rows = [line.removesuffix(" |") for line in body.splitlines() if not line.startswith(("| Claim", "|---", "| **"))]
+    fact_lines = [line for line in rows if line.startswith(("- ", "  - ", "| ")) and not line.endswith("**")]
+    uncited = [line for line in fact_lines if not line.rstrip().endswith("]")]
+    assert fact_lines and not uncited, uncited
     for junk in ["Also Read", "Advertisement", "Leave a Reply", "Jaishankar", "Share This Article"]:
         assert junk not in text
 
@@ -39,7 +43,7 @@ def test_json_format_is_the_briefing_model(tmp_path: Path) -> None:
     result = runner.invoke(app, ["brief", str(ARTICLES), "--replay", str(RECORDINGS), "--format", "json"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["format"] == "summarizer.briefing/1" and len(data["sources"]) == 5
+    assert data["format"] == "summarizer.briefing/2" and len(data["sources"]) == 5 and len(data["stories"]) == 1
 
 
 def test_no_key_and_no_replay_is_one_line_naming_the_fixes() -> None:
@@ -139,7 +143,7 @@ def test_verbose_log_shows_requests_retries_and_reasks_and_masks_the_key(
     log = result.stderr
     assert log.count("HTTP Request: POST") == 8  # 5 answers and 3 faults
     assert log.count("retrying in") == 2 and "503" in log and "429" in log
-    assert "failed the schema" in log and "re-asking with the errors" in log
+    assert "failed validation" in log and "re-asking with the errors" in log
     assert log.count("fetched in") == 5 and "5 to fetch" in log
     assert FAKE_KEY not in result.output
     for path in tmp_path.rglob("*"):
@@ -224,9 +228,13 @@ def test_daily_mode_briefs_one_day_against_earlier_ones(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Daily briefing, 2025-11-06")
     assert "3 article(s) published 2025-11-06, compared with 2 earlier report(s)" in text
-    people = text.split("## People")[1].split("##")[0]
-    assert "**Asim Malik**" in people and "*new* [4]" in people.split("**Asim Malik**")[1].splitlines()[0]
-    assert "*new*" not in people.split("**Khawaja Asif**")[1].splitlines()[0], "earlier reports name him too"
+    changed = text.split("## What changed")[1].split("\n## ")[0]
+    assert "figures changed: Incident 1" in changed and "fact(s) no earlier report gives, marked *new* below" in changed
+    assert text.index("## Key developments") < text.index("## What changed") < text.index("## Key figures")
+    people = text.split("**People:** ")[1].splitlines()[0]
+    assert re.search(r"Asim Malik \([^)]*\) \*new\* \[4\]", people)
+    asif = re.search(r"Khawaja Asif \([^)]*\) (\*new\* )?\[", people)
+    assert asif and not asif.group(1), "earlier reports name him too"
     assert "earlier report, for comparison" in text.split("## Sources")[1]
     html = runner.invoke(app, [*args[:-2], "--format", "html"])
     assert html.exit_code == 0 and 'class="new"' in html.stdout

@@ -138,8 +138,8 @@ def test_the_api_takes_str_paths(tmp_path: Path) -> None:
 
 def test_the_briefing_s_entry_types_are_exported() -> None:
     briefing = build_briefing([str(ONE)], load_settings(), replay=str(RECORDINGS))
-    assert isinstance(briefing.parties[0], summarizer.PartyEntry)
-    assert isinstance(briefing.timeline[0], summarizer.TimelineEntry)
+    assert isinstance(briefing.stories[0].parties[0], summarizer.PartyEntry)
+    assert isinstance(briefing.stories[0].timeline[0], summarizer.TimelineEntry)
     assert isinstance(briefing.sources[0], summarizer.Source)
     assert summarizer.__all__ == sorted(summarizer.__all__)
     for name in ["CasualtyEntry", "Citation", "DemandEntry", "IncidentEntry", "MediatorEntry", "OutcomeEntry"]:
@@ -167,6 +167,6 @@ def test_with_no_api_key_the_cached_articles_are_still_briefed(server: LoopbackS
     assert result.exit_code == 1, result.output
     [line] = error_lines(result)
     assert line.startswith(f"error: {OTHER}: not in the cache, and no API key: set OPENAI_API_KEY")
-    assert "## Parties" in out.read_text(encoding="utf-8")
+    assert "## Key developments" in out.read_text(encoding="utf-8")
     nothing = runner.invoke(app, ["brief", str(OTHER)])
     assert nothing.exit_code == 2 and error_lines(nothing) == [f"error: {summarizer.config.NO_KEY}"]

@@ -27,7 +27,7 @@ def test_the_json_briefing_reads_back_as_the_same_briefing() -> None:
     text = (ROOT / "fixtures" / "briefing" / "example.json").read_text(encoding="utf-8")
     briefing = Briefing.model_validate_json(text)
     assert render(briefing, "json") == text
-    citation = briefing.parties[0].citations[0]
+    citation = briefing.stories[0].parties[0].citations[0]
     assert isinstance(citation, Citation) and citation == Citation(citation.source, citation.quote, citation.found)
     with pytest.raises(ValidationError, match="source"):
         Briefing.model_validate_json(text.replace('"source": 1,', '"source": "first",', 1))

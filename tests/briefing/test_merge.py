@@ -70,10 +70,10 @@ def test_spelling_variants_become_one_mediator_and_one_person() -> None:
         for i, (text, (m, p)) in enumerate(zip(texts, names, strict=True))
     ]
     briefing = brief(*sources)
-    [mediator] = briefing.mediators
+    [mediator] = briefing.stories[0].mediators
     assert mediator.name == "Turkey" and mediator.source_numbers == [1, 2, 3]
     assert set(mediator.names) == {"Turkey", "Türkiye", "Turkiye"}
-    [person] = briefing.people
+    [person] = briefing.stories[0].people
     assert person.name == "Khawaja Asif" and person.source_numbers == [1, 2, 3]
 
 
@@ -81,7 +81,7 @@ def test_article_spellings_link_names_the_table_does_not_know() -> None:
     one = source(1, "The Northern Front attacked.", parties=[party("Northern Front", "NF", kind="armed_group",
                  evidence="The Northern Front attacked")])  # fmt: skip
     two = source(2, "NF fighters withdrew.", parties=[party("NF", kind="armed_group", evidence="NF fighters withdrew")])
-    [entry] = brief(one, two).parties
+    [entry] = brief(one, two).stories[0].parties
     assert entry.name == "Northern Front" and entry.source_numbers == [1, 2]
 
 
@@ -91,7 +91,7 @@ def test_distinct_actors_are_never_merged() -> None:
         party("Pakistan", "TTP"), party("Afghan Taliban", kind="government"),
         party("Tehrik-e-Taliban Pakistan", kind="armed_group")])  # fmt: skip
     briefing = brief(one)
-    assert sorted(p.name for p in briefing.parties) == [
+    assert sorted(p.name for p in briefing.stories[0].parties) == [
         "Afghanistan (Taliban government)", "Pakistan", "Tehrik-e-Taliban Pakistan"]  # fmt: skip
     assert any("kept 'Pakistan' and 'TTP' apart" in n for n in briefing.notices)
 
@@ -105,7 +105,7 @@ def test_a_refused_link_is_noticed_once_however_many_sources_make_it() -> None:
     briefing = brief(*sources)
     assert [n for n in briefing.notices if "apart" in n] == [
         "kept 'Pakistan' and 'TTP' apart: the alias table declares them distinct actors"]  # fmt: skip
-    by_name = {p.name: p for p in briefing.parties}
+    by_name = {p.name: p for p in briefing.stories[0].parties}
     assert by_name["Pakistan"].source_numbers == [1, 2, 3]
     assert by_name["Pakistan"].names == ["Pakistan", "Islamabad"], "not written TTP: that is another actor"
     assert by_name["Tehrik-e-Taliban Pakistan"].source_numbers == [1]
@@ -116,8 +116,8 @@ def test_a_minister_is_not_his_country() -> None:
                  people=[{"name": "Khawaja Asif", "title": "Defence Minister", "affiliation": "Pakistan",
                           "evidence": "Khawaja Asif said"}])  # fmt: skip
     briefing = brief(one)
-    assert [p.name for p in briefing.parties] == ["Pakistan"]
-    assert [(p.name, p.affiliation) for p in briefing.people] == [("Khawaja Asif", "Pakistan")]
+    assert [p.name for p in briefing.stories[0].parties] == ["Pakistan"]
+    assert [(p.name, p.affiliation) for p in briefing.stories[0].people] == [("Khawaja Asif", "Pakistan")]
 
 
 def test_fuzzy_matching_joins_close_spellings_only() -> None:
@@ -140,14 +140,14 @@ def test_same_figure_from_two_outlets_is_one_claim_with_two_sources() -> None:
     two = source(2, "Officials said 23 soldiers died.", casualties=[
         claim("23", best=23, evidence="23 soldiers died"),
         claim("23", best=23, claimant="Afghan officials", evidence="Officials said 23 soldiers")])  # fmt: skip
-    casualties = brief(one, two).casualties
+    casualties = brief(one, two).stories[0].casualties
     assert [(c.claimant, c.source_numbers) for c in casualties] == [(None, [1, 2]), ("Afghan officials", [2])]
     assert [len(c.citations) for c in casualties] == [2, 1]
 
 
 def test_vague_figures_stay_words() -> None:
     one = source(1, "Clashes killed dozens.", casualties=[claim("dozens", evidence="killed dozens")])
-    [entry] = brief(one).casualties
+    [entry] = brief(one).stories[0].casualties
     assert entry.figure_text == "dozens" and entry.low is None and entry.best is None and entry.high is None
 
 
@@ -157,9 +157,9 @@ def test_quotes_missing_from_the_article_are_flagged_and_counted() -> None:
         party("Qatar", evidence="Qatar's envoy - the host -  spoke")])  # fmt: skip
     briefing = brief(one)
     assert any(n.startswith("1 evidence quote(s) were not found word for word") for n in briefing.notices)
-    found = {p.name: [c.found for c in p.citations] for p in briefing.parties}
+    found = {p.name: [c.found for c in p.citations] for p in briefing.stories[0].parties}
     assert found == {"Pakistan": [False], "Qatar": [True]}  # typography differs, the words do not
-    markdown = render(briefing, "md")
+    markdown = render(briefing, "md", "full")
     assert "**Pakistan** (state): side [1?]" in markdown and "**Qatar** (state): side [1]" in markdown
     html = render(briefing, "html")
     assert ">[1?]</a>" in html and "(not found in the article)" in html
@@ -175,7 +175,7 @@ def test_same_event_from_two_sources_is_one_line_and_different_dates_are_flagged
         event("2025-10-19", "A ceasefire was agreed between the two sides.", "ceasefire was agreed")])  # fmt: skip
     three = source(3, "Truce on October 17.", events=[
         event("2025-10-17", "A ceasefire was agreed between both sides.", "Truce on October 17")])  # fmt: skip
-    timeline = brief(one, two, three).timeline
+    timeline = brief(one, two, three).stories[0].timeline
     assert [(e.date, e.source_numbers, e.conflicts_with) for e in timeline] == [
         ("2025-10-17", [1, 3], ["2025-10-19"]),
         ("2025-10-19", [2], ["2025-10-17"]),
@@ -193,7 +193,7 @@ def test_party_roles_fold_near_repeats_into_the_fuller_phrase() -> None:
     one = source(1, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party"}])
     two = source(2, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party; demands action"}])
     three = source(3, "Pakistan talks.", parties=[{**party("Pakistan"), "role": "negotiating party seeking a truce"}])
-    [entry] = brief(one, two, three).parties
+    [entry] = brief(one, two, three).stories[0].parties
     assert entry.roles == ["negotiating party seeking a truce", "demands action"]
 
 
@@ -212,15 +212,17 @@ def test_casualty_claims_are_grouped_into_incidents_and_disagreement_is_shown() 
         kc("over 200", "militants", low=200, evidence="Over 200 militants killed"),
         kc("23", "soldiers", low=23, best=23, evidence="23 soldiers lost")])  # fmt: skip
     briefing = brief(one, two, three)
-    border, balochistan = briefing.incidents
+    border, balochistan = briefing.stories[0].incidents
     assert (border.when, border.location, border.disputed) == ("2025-10", "border", ["killed"])
     ranges = {(r.victims, r.low, r.best, r.high, tuple(r.sources)) for r in border.ranges}
     assert ranges == {("unspecified", None, None, None, (1, 2)), ("militants", 200, None, None, (3,)),
                       ("soldiers", 23, 23, 23, (3,))}  # fmt: skip
     assert (balochistan.location, balochistan.disputed) == ("Balochistan", [])
-    dozens = [c for c in briefing.casualties if c.figure_text == "dozens"]
+    dozens = [c for c in briefing.stories[0].casualties if c.figure_text == "dozens"]
     assert len(dozens) == 1 and dozens[0].source_numbers == [1, 2] and dozens[0].incident == border.number
-    assert sum(1 for c in briefing.casualties if c.incident == border.number) == 3, "figures are never summed"
+    assert sum(1 for c in briefing.stories[0].casualties if c.incident == border.number) == 3, (
+        "figures are never summed"
+    )
 
 
 def test_singular_events_with_other_dates_are_flagged_but_a_single_source_is_not() -> None:
@@ -231,7 +233,7 @@ def test_singular_events_with_other_dates_are_flagged_but_a_single_source_is_not
     two = source(2, "Truce", events=[event("2025-10-19", "Qatar brokered a truce."),
                                      event("2025-10-21", "Another ceasefire was announced.")])  # fmt: skip
     three = source(3, "Truce", events=[event("2025-10-18", "Talks were held in Doha.")])
-    timeline = {e.date: e.conflicts_with for e in brief(one, two, three).timeline}
+    timeline = {e.date: e.conflicts_with for e in brief(one, two, three).stories[0].timeline}
     assert timeline == {"2025-10-17": ["2025-10-19", "2025-10-21"], "2025-10-18": [],
                         "2025-10-19": ["2025-10-17"], "2025-10-21": ["2025-10-17"]}  # fmt: skip
 
@@ -256,13 +258,13 @@ def test_daily_focus_marks_new_facts_changed_figures_and_changed_status() -> Non
                 casualties=[claim("23", best=23, evidence="23 soldiers died")])  # fmt: skip
     daily = focus_on_day(brief(old, new), date(2025, 11, 6))
     assert daily.day == date(2025, 11, 6) and daily.title == "Daily briefing, 2025-11-06"
-    assert [(p.name, p.new) for p in daily.parties] == [("Pakistan", False)]
-    assert [(m.name, m.new) for m in daily.mediators] == [("Qatar", True)]
-    [rejected] = daily.demands
+    assert [(p.name, p.new) for p in daily.stories[0].parties] == [("Pakistan", False)]
+    assert [(m.name, m.new) for m in daily.stories[0].mediators] == [("Qatar", True)]
+    [rejected] = daily.stories[0].demands
     assert (rejected.status, rejected.previous_status, rejected.new) == ("rejected", "stated", True)
-    [incident] = daily.incidents
+    [incident] = daily.stories[0].incidents
     assert incident.changed is True
-    assert [(c.figure_text, c.new) for c in daily.casualties] == [("23", True)]
+    assert [(c.figure_text, c.new) for c in daily.stories[0].casualties] == [("23", True)]
     assert [(s.number, s.earlier) for s in daily.sources] == [(1, True), (2, False)]
 
 
@@ -301,7 +303,7 @@ def test_one_quote_given_for_several_facts_is_checked_for_each() -> None:
         party("Afghanistan", evidence="Pakistan and Afghanistan sat down")])  # fmt: skip
     briefing = brief(one)
     assert any(n.startswith("2 evidence quote(s) were not found") for n in briefing.notices)
-    assert [c.found for p in briefing.parties for c in p.citations] == [False, False]
+    assert [c.found for p in briefing.stories[0].parties for c in p.citations] == [False, False]
 
 
 def test_markdown_text_is_escaped_and_its_whitespace_made_single_spaces() -> None:

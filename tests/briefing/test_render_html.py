@@ -21,14 +21,16 @@ from summarizer.briefing.model import (
     Citation,
     DemandEntry,
     Failure,
+    KeyPoint,
     MediatorEntry,
     OutcomeEntry,
     PartyEntry,
     PersonEntry,
     Source,
+    Story,
     TimelineEntry,
 )
-from summarizer.briefing.render import render
+from summarizer.briefing.render import Detail, render
 from summarizer.briefing.render.html import is_web_url, to_html
 from summarizer.extraction.schema import (
     CasualtyKind,
@@ -43,10 +45,11 @@ from tests.conftest import ARTICLES, RECORDINGS
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
-FACT_SECTIONS = ("summary", "parties", "mediators", "people", "demands", "casualties", "timeline", "outcomes")
+FACT_SECTIONS = ("key", "figures", "demands", "who", "timeline", "outcomes")
 # Every tag the template writes; anything else in the page came from data that was not escaped.
-TEMPLATE_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "p", "section",
-                 "ul", "ol", "li", "strong", "span", "a", "cite", "code"}  # fmt: skip
+TEMPLATE_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "p", "section",
+                 "article", "ul", "ol", "li", "strong", "span", "a", "cite", "code", "details", "summary", "q", "br",
+                 "table", "thead", "tbody", "tr", "th", "td"}  # fmt: skip
 
 
 @dataclass
@@ -83,7 +86,8 @@ class Page(HTMLParser):
         if "id" in values:
             self.ids.add(values["id"])
         if tag == "section":
-            self._section = values.get("id", "") if "facts" in classes else ""
+            # A story's sections are numbered after it: "timeline-1".
+            self._section = values.get("id", "").rsplit("-", 1)[0] if "facts" in classes else ""
         elif tag == "li" and self._section:
             self._open.append(Item(self._section, classes))
             self.items.append(self._open[-1])
@@ -114,7 +118,8 @@ def example(tmp_path: Path) -> Briefing:
 
 
 def test_example_briefing_links_every_fact_to_its_sources(example: Briefing) -> None:
-    html = to_html(example)
+    html = to_html(example, "full")
+    [story] = example.stories
     page = Page(html)
     assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html and '<meta charset="utf-8">' in html
     assert ("meta", "name", "viewport") in page.attrs
@@ -128,16 +133,15 @@ def test_example_briefing_links_every_fact_to_its_sources(example: Briefing) -> 
     assert all(set(i.classes) & {"fact", "group"} for i in page.items)
     facts = [i for i in page.items if "fact" in i.classes]
     assert all(i.links for i in facts), [i for i in facts if not i.links]
-    expected = {"summary": len(example.sources), "parties": len(example.parties), "mediators": len(example.mediators),
-                "people": len(example.people), "demands": len(example.demands),
-                "casualties": len(example.casualties), "timeline": len(example.timeline),
-                "outcomes": len(example.outcomes)}  # fmt: skip
+    expected = {"key": len(story.key_points), "figures": len(story.casualties), "demands": len(story.demands),
+                "who": len(story.parties) + len(story.mediators) + len(story.people),
+                "timeline": len(story.timeline), "outcomes": len(story.outcomes)}  # fmt: skip
     counted = {s: sum(1 for i in facts if i.section == s and "together" not in i.classes) for s in FACT_SECTIONS}
     assert counted == expected
 
     # Each citation link carries its evidence quotes in its title.
     titles = "\n".join(title for _, title in page.links)
-    for fact in [*example.parties, *example.demands, *example.casualties, *example.timeline, *example.outcomes]:
+    for fact in [*story.parties, *story.demands, *story.casualties, *story.timeline, *story.outcomes]:
         for citation in fact.citations:
             assert f"“{' '.join(citation.quote.split())}”" in titles
 
@@ -145,7 +149,7 @@ def test_example_briefing_links_every_fact_to_its_sources(example: Briefing) -> 
     assert not [a for a in page.attrs if a[1] in {"src", "srcset", "action", "formaction"}]
     assert re.findall(r"https?://", html) == []  # the example sources have no URL, so nothing remote at all
     assert "2025-10-17" in page.plain and "2025-10-19" in page.plain
-    assert page.conflicts.get("timeline", 0) == sum(1 for e in example.timeline if e.conflicts_with)
+    assert page.conflicts.get("timeline", 0) == sum(1 for e in story.timeline if e.conflicts_with)
     assert page.plain.count("(inferred from the text)") == sum(s.published_inferred for s in example.sources)
 
 
@@ -175,12 +179,11 @@ def hostile_source(number: int, title: str, url: str, published: date | None, in
 
 def hostile_briefing() -> Briefing:
     cites = [Citation(source=1, quote=f"He said {SCRIPT} {BREAKOUT}"), Citation(source=2, quote=IMG)]
-    return Briefing(
-        title=f"Talks {SCRIPT}",
-        generated=WHEN,
-        sources=[hostile_source(1, f"Title {IMG}", JS_URL, date(2025, 11, 6)),
-                 hostile_source(2, BREAKOUT, WEB_URL, date(2025, 11, 6), inferred=True),
-                 hostile_source(3, "Three", "JavaScript:alert(3)", None)],
+    story = Story(
+        number=1,
+        title=f"Story {SCRIPT}",
+        sources=[1, 2, 3],
+        key_points=[KeyPoint(text=f"Point {SCRIPT}", facts=["1.E1"], sources=[1, 2])],
         parties=[PartyEntry(citations=cites, name=SCRIPT, kind=PartyKind.ARMED_GROUP, roles=[IMG],
                             names=[SCRIPT, IMG])],
         mediators=[MediatorEntry(citations=cites, name=IMG, roles=[MediatorRole.HOST], venues=[SCRIPT], names=[IMG])],
@@ -192,13 +195,22 @@ def hostile_briefing() -> Briefing:
         timeline=[TimelineEntry(citations=cites, date="2025-10-17", end_date=None, precision=Precision.DAY,
                                 description=IMG, date_texts=[SCRIPT], conflicts_with=["2025-10-19"])],
         outcomes=[OutcomeEntry(citations=cites, description=SCRIPT, status=OutcomeStatus.AGREED, parties=[IMG])],
+    )  # fmt: skip
+    return Briefing(
+        title=f"Talks {SCRIPT}",
+        generated=WHEN,
+        sources=[hostile_source(1, f"Title {IMG}", JS_URL, date(2025, 11, 6)),
+                 hostile_source(2, BREAKOUT, WEB_URL, date(2025, 11, 6), inferred=True),
+                 hostile_source(3, "Three", "JavaScript:alert(3)", None)],
+        stories=[story],
         failures=[Failure(location=f"{IMG}.txt", reason=SCRIPT)],
         notices=[IMG],
     )  # fmt: skip
 
 
-def test_hostile_text_is_escaped_and_only_web_urls_are_links() -> None:
-    html = to_html(hostile_briefing())
+@pytest.mark.parametrize("detail", ["compact", "full"])
+def test_hostile_text_is_escaped_and_only_web_urls_are_links(detail: Detail) -> None:
+    html = to_html(hostile_briefing(), detail)
     page = Page(html)
     assert set(page.tags) <= TEMPLATE_TAGS, set(page.tags) - TEMPLATE_TAGS
     assert "<script" not in html.lower() and "<img" not in html.lower()

@@ -11,27 +11,28 @@ from summarizer.briefing.model import Briefing
 from summarizer.briefing.render.html import to_html
 from summarizer.briefing.render.json import to_json_bytes
 from summarizer.briefing.render.markdown import to_markdown
+from summarizer.briefing.render.wording import Detail
 
 Format = Literal["md", "json", "html"]
 
-RENDERERS: dict[str, Callable[[Briefing], bytes]] = {
-    "md": lambda briefing: to_markdown(briefing).encode(),
-    # JSON stays the serializer's bytes: decoding them to text only to encode it again for the file took two
-    # thirds as long as serializing (27 MB at 5,000 records).
-    "json": to_json_bytes,
-    "html": lambda briefing: to_html(briefing).encode(),
+RENDERERS: dict[str, Callable[[Briefing, Detail], bytes]] = {
+    "md": lambda briefing, detail: to_markdown(briefing, detail).encode(),
+    # JSON keeps every fact and wording whatever the detail asked for. It stays the serializer's bytes:
+    # decoding them to text only to encode it again for the file took two thirds as long as serializing.
+    "json": lambda briefing, _: to_json_bytes(briefing),
+    "html": lambda briefing, detail: to_html(briefing, detail).encode(),
 }
-"""Each format's renderer, by the name ``--format`` takes."""
+"""Each format's renderer, by the name ``--format`` takes: a briefing and a detail level in, bytes out."""
 
 
-def render_bytes(briefing: Briefing, fmt: Format) -> bytes:
+def render_bytes(briefing: Briefing, fmt: Format, detail: Detail = "compact") -> bytes:
     """The briefing in ``fmt``, UTF-8 encoded: what ``summarizer brief`` writes."""
-    return RENDERERS[fmt](briefing)
+    return RENDERERS[fmt](briefing, detail)
 
 
-def render(briefing: Briefing, fmt: Format) -> str:
+def render(briefing: Briefing, fmt: Format, detail: Detail = "compact") -> str:
     """The briefing in ``fmt``, as text."""
-    return render_bytes(briefing, fmt).decode()
+    return render_bytes(briefing, fmt, detail).decode()
 
 
-__all__ = ["RENDERERS", "Format", "render", "render_bytes"]
+__all__ = ["RENDERERS", "Detail", "Format", "render", "render_bytes"]

@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from summarizer.briefing.model import Briefing, Cited, DemandEntry, IncidentEntry
-from summarizer.briefing.render.wording import figure, incident_sources, intro, place, range_text
+from summarizer.briefing.render.wording import Detail, figure, incident_sources, intro, place, range_text
 
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 
@@ -80,10 +80,12 @@ def _environment() -> Environment:
     return env
 
 
-def to_html(briefing: Briefing) -> str:
+def to_html(briefing: Briefing, detail: Detail = "compact") -> str:
     """The briefing as a single HTML page: one section per kind of fact, citation links on every fact, then the
     sources, each with the anchor ``source-n`` that the ``[n]`` links point to."""
     titles = {s.number: plain(s.title) for s in briefing.sources}
     return (
-        _environment().get_template("briefing.html.j2").render(briefing=briefing, titles=titles, intro=intro(briefing))
+        _environment()
+        .get_template("briefing.html.j2")
+        .render(briefing=briefing, titles=titles, intro=intro(briefing), detail=detail)
     )

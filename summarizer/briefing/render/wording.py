@@ -4,10 +4,14 @@ format's escape for text from an article or a model."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
+from summarizer.briefing.casualties import figure_bounds
 from summarizer.briefing.model import Briefing, CasualtyEntry, CasualtyRange, IncidentEntry
 
 Escape = Callable[[str], str]
+Detail = Literal["compact", "full"]
+"""How much a briefing shows: each fact once (compact), or every wording, role and summary too (full)."""
 
 
 def intro(briefing: Briefing) -> str:
@@ -22,16 +26,18 @@ def intro(briefing: Briefing) -> str:
 
 
 def figure(claim: CasualtyEntry, escape: Escape) -> str:
-    """The claim's figure as quoted, with the number it stands for (``“over 200” (at least 200)``)."""
+    """The claim's figure as quoted, with the number it stands for (``“over 200” (at least 200)``). A figure
+    given only as ``best`` is that number, or one end of a range when its words say so ("at least seven")."""
     words = f"“{escape(claim.figure_text)}”"
-    if claim.low is not None and claim.high is not None and claim.low == claim.high:
-        return f"{words} ({claim.low})" if str(claim.low) != claim.figure_text.strip() else words
-    if claim.low is not None and claim.high is not None:
-        return f"{words} ({claim.low} to {claim.high})"
-    if claim.low is not None:
-        return f"{words} (at least {claim.low})"
-    if claim.high is not None:
-        return f"{words} (at most {claim.high})"
+    low, high = figure_bounds(claim.figure_text, claim.low, claim.best, claim.high)
+    if low is not None and low == high:
+        return f"{words} ({low})" if str(low) != claim.figure_text.strip() else words
+    if low is not None and high is not None:
+        return f"{words} ({low} to {high})"
+    if low is not None:
+        return f"{words} (at least {low})"
+    if high is not None:
+        return f"{words} (at most {high})"
     return f"{words} (no number given)"
 
 
@@ -49,12 +55,15 @@ def place(location: str | None, escape: Escape) -> str:
 def range_text(r: CasualtyRange, escape: Escape) -> str:
     """What the claims on one incident say together, e.g. "killed, soldiers: 23 (“several”, “23”)"."""
     victims = "" if r.victims == "unspecified" else f", {r.victims}"
+    # The range's ends already carry each figure's bound (see casualties.figure_bounds): an open end is said.
     if r.low is None and r.high is None:
         amount = "no number given"
-    elif r.best is not None and r.low == r.high == r.best:
-        amount = str(r.best)
+    elif r.low == r.high:
+        amount = str(r.low)
     elif r.high is None:
         amount = f"at least {r.low}"
+    elif r.low is None:
+        amount = f"at most {r.high}"
     else:
         amount = f"{r.low} to {r.high}"
     words = ", ".join(f"“{escape(f)}”" for f in r.figures)
