@@ -32,7 +32,7 @@ _SPACES = re.compile(r"\s+")
 
 @lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
-    """Case-, accent-, apostrophe- and punctuation-blind form of a name: "Türkiye" → "turkiye"."""
+    """Case-, accent-, apostrophe- and punctuation-blind form of a name: "Côte d'Ivoire" → "cote d ivoire"."""
     text = unicodedata.normalize("NFKD", name.replace("\u2019", "'"))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = _PUNCTUATION.sub(" ", text)
@@ -141,9 +141,9 @@ class EntityResolver:
         return tally
 
     def link_fuzzy(self) -> None:
-        """Join names that differ only slightly ("Tehreek" / "Tehrik"), never across distinct actors.
+        """Join names that differ only slightly ("Tshisekedi" / "Tshisekedy"), never across distinct actors.
 
-        Only names observed as an actor's main name are compared, so that a short stand-in such as "Kabul"
+        Only names observed as an actor's main name are compared, so that a short stand-in such as a capital
         never pulls in a longer name by partial overlap."""
         keys = sorted(self._seen)
         for i, a in enumerate(keys):

@@ -122,7 +122,7 @@ class _Merger:
 
     def spellings_of(self, shown: str, name: str, spellings: Sequence[str]) -> list[str]:
         """``name`` and those of its ``spellings`` that name the same actor: not one the alias table keeps
-        apart ("TTP" given as a spelling of Pakistan)."""
+        apart (an armed group given as a spelling of the state it fights)."""
         return [name, *(s for s in spellings if self.name(s) == shown)]
 
     def parties(self) -> list[PartyEntry]:

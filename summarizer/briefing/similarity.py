@@ -1,7 +1,7 @@
 """How alike two short fact texts are in meaning, from wordllama's static word embeddings.
 
-Sources tell one fact in other words ("Kabul should rein in groups targeting Pakistan" / "Afghan territory must
-not be used for attacks against Pakistan"); token ratios miss such paraphrases. wordllama's default model
+Sources tell one fact in other words ("the rebels must hand over their heavy weapons" / "the movement must surrender
+its heavy weapons first"); token ratios miss such paraphrases. wordllama's default model
 (256 dimensions) ships inside its wheel, so it is loaded from the package's own folder with downloads
 disabled: nothing is fetched, and embedding a sentence takes microseconds. Vectors are kept per text, since a
 briefing repeats the same wordings many times.

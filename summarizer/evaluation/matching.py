@@ -1,7 +1,7 @@
 """Pairs the gold items of one article with the predicted ones, field by field. Pure: no I/O.
 
 Names are compared through the briefing's entity resolution (alias table, the spellings the article's items
-list, fuzzy matching), so "Türkiye" finds "Turkey" and "Kabul" finds "Afghan Taliban". Each field has its rule
+list, fuzzy matching), so a name finds its other spellings and stand-ins. Each field has its rule
 for when a prediction is the gold item: parties and mediators by the actor; demands by who demands and what;
 casualty claims by kind, victims and figure; events by the date at the gold's precision and what happened.
 Pairs are made one to one, best first; gold items marked optional take only predictions no required item
@@ -135,7 +135,7 @@ def party_text(party: Party) -> str:
 
 
 def mediator_text(mediator: Mediator) -> str:
-    """``Turkey [mediator, Istanbul]``."""
+    """``Norway [mediator, Oslo]``."""
     return f"{mediator.name} [{mediator.role}{', ' + mediator.venue if mediator.venue else ''}]"
 
 

@@ -1,7 +1,7 @@
 """The extraction schema: what the model must return for one article.
 
 The attribute docstrings are the field descriptions in the JSON Schema the model is shown, so they are written
-for the model. ``schemas/article_extraction.json`` is generated from these models (``summarizer schema --write``).
+for the model. ``schemas/article_extraction.json`` is generated from these models (``summarizer schema``).
 
 Validated plainly, an extraction is checked for its shape only: that is how records already accepted are read back.
 A model's answer is validated with ``context=answer_context(title, text)`` (instructor's validation context), and
@@ -118,13 +118,13 @@ class Party:
     """A country, government, armed group or organisation that is a side in the conflict or the talks."""
 
     name: NonEmpty
-    """The party's fullest name as this article writes it, e.g. "Pakistan", "Afghan Taliban", "Türkiye"."""
+    """The party's fullest name as this article writes it, e.g. "Colombia", "FARC", "African Union"."""
     kind: PartyKind
     """What sort of actor it is."""
     role: NonEmpty
-    """Its role in this story in a few words, e.g. "negotiating party", "militant group Pakistan blames"."""
+    """Its role in this story in a few words, e.g. "negotiating party", "rebel group the government blames"."""
     spellings: list[NonEmpty] = Field(default_factory=list)
-    """Every other name this article uses for the same party, exactly as written (e.g. "Kabul", "TTP")."""
+    """Every other name this article uses for the same party, exactly as written (e.g. "Bogotá" for the government, "the rebels" for a named group)."""
     evidence: Quote
     """A short quote copied word for word from the article that shows this party's part in the story."""
 
@@ -134,11 +134,11 @@ class Mediator:
     """A third party that hosts, mediates, brokers or facilitates the talks or a ceasefire."""
 
     name: NonEmpty
-    """The mediator's name as this article writes it, e.g. "Turkey", "Qatar"."""
+    """The mediator's name as this article writes it, e.g. "Norway", "United Nations"."""
     role: MediatorRole
     """How it takes part: host (talks on its soil), mediator, broker (of a deal), facilitator, observer."""
     venue: str | None = None
-    """The city where it hosts or mediates, if the article says, e.g. "Istanbul", "Doha"."""
+    """The city where it hosts or mediates, if the article says, e.g. "Geneva", "Havana"."""
     evidence: Quote
     """A short quote copied word for word from the article naming this mediator and its role."""
 
@@ -152,7 +152,7 @@ class Person:
     title: str | None = None
     """Their office or rank as the article gives it, e.g. "Defence Minister", "Lt. Gen."."""
     affiliation: str | None = None
-    """The party, government or body they belong to, e.g. "Pakistan", "Afghan Taliban"."""
+    """The party, government or body they belong to, e.g. "Colombia", "FARC"."""
     spellings: list[NonEmpty] = Field(default_factory=list)
     """Other spellings of the name in this article, exactly as written."""
     evidence: Quote
@@ -182,24 +182,24 @@ class CasualtyClaim:
     kind: CasualtyKind
     """Killed, wounded or captured."""
     figure_text: NonEmpty
-    """The article's own words for the number, e.g. "dozens", "over 200", "23", "several"."""
+    """The article's own words for the number, e.g. "dozens", "over 300", "12", "several"."""
     low: int | None = Field(default=None, ge=0)
     """The lowest number the words allow; null when the article gives no number (as for "dozens" or "several")."""
     best: int | None = Field(default=None, ge=0)
     """The number stated; null when the article gives none. Never invent precision for vague words."""
     high: int | None = Field(default=None, ge=0)
-    """The highest number the words allow; null when open-ended ("over 200") or not given."""
+    """The highest number the words allow; null when open-ended ("over 300") or not given."""
     victims: Victims
     """Who was counted: soldiers, civilians, militants, a mix, or unspecified."""
     side: str | None = None
-    """Whose people they were (e.g. "Pakistan", "Tehrik-e-Taliban Pakistan"), if the article says."""
+    """Whose people they were (e.g. "Colombia", "FARC"), if the article says."""
     location: str | None = None
     """Where it happened, if the article says."""
     when: IsoDate | None = None
     """When it happened: an ISO date (YYYY-MM-DD), month (YYYY-MM) or year (YYYY), resolved if the article
     allows; null if it does not say."""
     claimant: str | None = None
-    """Who makes the claim (e.g. "Pakistani military"); null when the article states it in its own voice."""
+    """Who makes the claim (e.g. "the army", "a rebel spokesman"); null when the article states it in its own voice."""
     evidence: Quote
     """A short quote copied word for word from the article containing the figure."""
 

@@ -129,7 +129,7 @@ REFUSAL_TEXT = "I can't help with that."
 
 GARBAGE_OUTPUT: dict[str, Any] = {"summary": "<h1 class="}
 """The answer of a ``garbage`` fault: it passes the JSON schema, and is no extraction."""
-_LOOPING = "The talks will resume in Istanbul and the ceasefire will hold. "
+_LOOPING = "The talks will resume next week and the ceasefire will hold. "
 
 
 def _cap(request: dict[str, Any]) -> int | None:
