@@ -124,7 +124,7 @@ class Party:
     role: NonEmpty
     """Its role in this story in a few words, e.g. "negotiating party", "rebel group the government blames"."""
     spellings: list[NonEmpty] = Field(default_factory=list)
-    """Every other name this article uses for the same party, exactly as written (e.g. "Bogotá" for the government, "the rebels" for a named group)."""
+    """Every other name this article uses for the same party, exactly as written (e.g. "Bogotá", "the rebels")."""
     evidence: Quote
     """A short quote copied word for word from the article that shows this party's part in the story."""
 
