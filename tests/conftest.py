@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -82,6 +85,41 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 def error_lines(result: Result) -> list[str]:
     """The ``error:`` lines a CLI run wrote to standard error."""
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+@contextlib.contextmanager
+def scripted_endpoint(
+    answers: list[tuple[int, bytes]], on_request: Callable[[bytes], None] | None = None
+) -> Iterator[str]:
+    """An endpoint giving ``answers`` (status, JSON body) in order, the last one again once they run out, and
+    handing each request's body to ``on_request``; yields its base URL. For answers the replay server does not
+    give (malformed, looser than openai's type, a status with a given body)."""
+    queue = list(answers)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers["content-length"]))
+            if on_request is not None:
+                on_request(sent)
+            status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            if status == 503:
+                self.send_header("retry-after", "0")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as endpoint:
+        thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
+        finally:
+            endpoint.shutdown()
 
 
 def free_port() -> int:

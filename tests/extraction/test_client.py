@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.server
 import json
 import ssl
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +20,7 @@ from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.records import Record
 from summarizer.ingest.articles import Article, load_articles
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY, ROOT
+from tests.conftest import ARTICLES, FAKE_KEY, ROOT, scripted_endpoint
 
 
 def extract_one(settings: Settings, article: Article, **options: Any) -> Record:
@@ -132,34 +129,13 @@ def test_clients_share_one_tls_context_so_the_certificates_are_loaded_once(
     assert after_one > 0 and len(loads) == after_one
 
 
-@contextlib.contextmanager
-def _answering(answers: bytes | list[bytes], received: list[bytes] | None = None) -> Iterator[str]:
-    """An endpoint that answers each request with the next of ``answers`` (HTTP 200, JSON; the last one again
-    once they run out), keeping the requests' bodies in ``received``; yields its base URL."""
-    queue = [answers] if isinstance(answers, bytes) else list(answers)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            sent = self.rfile.read(int(self.headers["content-length"]))
-            if received is not None:
-                received.append(sent)
-            body = queue.pop(0) if len(queue) > 1 else queue[0]
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as endpoint:
-        thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
-        finally:
-            endpoint.shutdown()
+def _answering(
+    answers: bytes | list[bytes], received: list[bytes] | None = None
+) -> contextlib.AbstractContextManager[str]:
+    """An endpoint that answers each request with the next of ``answers`` (HTTP 200; the last one again once
+    they run out), keeping the requests' bodies in ``received``."""
+    bodies = [answers] if isinstance(answers, bytes) else answers
+    return scripted_endpoint([(200, body) for body in bodies], received.append if received is not None else None)
 
 
 def test_an_answer_looser_than_openai_s_type_is_still_read(

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.server
 import json
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ from summarizer.extraction.records import Record
 from summarizer.ingest.articles import Article, load_articles
 from summarizer.replay.faults import FaultKind, FaultPlan, Quirks
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY, ROOT, free_port
+from tests.conftest import ARTICLES, FAKE_KEY, ROOT, free_port, scripted_endpoint
 
 BRACES = ROOT / "fixtures" / "braces"
 
@@ -347,31 +344,9 @@ def _completion(message: dict[str, Any], finish: str) -> bytes:
     return json.dumps(answer).encode()
 
 
-@contextlib.contextmanager
-def _scripted(answers: list[tuple[int, bytes]], received: list[dict[str, Any]]) -> Iterator[str]:
-    """An endpoint giving ``answers`` (status, body) in order, the last one again once they run out; yields its
-    base URL."""
-    queue = list(answers)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            status, body = queue.pop(0) if len(queue) > 1 else queue[0]
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            if status == 503:
-                self.send_header("retry-after", "0")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as endpoint:
-        thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
-        finally:
-            endpoint.shutdown()
+def _scripted(
+    answers: list[tuple[int, bytes]], received: list[dict[str, Any]]
+) -> contextlib.AbstractContextManager[str]:
+    """An endpoint giving ``answers`` (status, body) in order, the last one again once they run out, keeping
+    each request's JSON in ``received``."""
+    return scripted_endpoint(answers, lambda body: received.append(json.loads(body)))
