@@ -148,9 +148,15 @@ def read_date(phrase: str, published: date, scheduled: bool = False) -> tuple[st
     return min((future, past), key=lambda read: _distance(read, published))
 
 
+@lru_cache(maxsize=16384)
+def _tells_of_the_future(text: str) -> bool:
+    # Cached: sources repeat the same sentences, and the pattern's many alternatives make each search slow.
+    return _SCHEDULED.search(text) is not None
+
+
 def is_scheduled(event: Event) -> bool:
     """Whether the event's own sentence, or its description, tells of it as still to come."""
-    return bool(_SCHEDULED.search(event.evidence) or _SCHEDULED.search(event.description))
+    return _tells_of_the_future(event.evidence) or _tells_of_the_future(event.description)
 
 
 def date_disagreement(event: Event, published: date | None) -> str | None:
