@@ -1,8 +1,10 @@
 """Entity resolution: one name per real-world actor, whatever the spelling.
 
-Names are linked three ways: a curated alias table (``aliases.yaml``, extendable with a user file), the
-spellings each article lists for one actor, and fuzzy matching (rapidfuzz) above a threshold for close
-variants. Links that would join two actors the table declares distinct are refused and reported.
+Names are linked by a curated alias table (``aliases.yaml``, extendable with a user file), the spellings each
+article lists for one actor, initialisms ("U.S." / "US" / "United States"), capitals and government seats read as
+their country (from GeoNames data, and the table's ``metonyms``), and fuzzy matching (rapidfuzz) above a
+threshold for close variants of longer names. Links that would join two actors the table declares distinct are
+refused and reported.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from summarizer.briefing.places import places
 from summarizer.errors import ConfigError
 
 BUNDLED_ALIASES = Path(__file__).with_name("aliases.yaml")
 FUZZY_THRESHOLD = 92.0
+MIN_FUZZY_LENGTH = 9
+"""Names shorter than this (as keys) never join by fuzzy score: in a short name one letter is often another
+actor ("Russia" / "Prussia" scores 92.3)."""
+
+# Words an initialism leaves out: "United States of America" is USA.
+_SKIPPED_IN_INITIALS = frozenset({"the", "of", "and"})
+_DOTTED = re.compile(r"^(?:[a-z] )+[a-z]$")
 
 
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -46,6 +56,8 @@ class AliasTable:
 
     entities: dict[str, list[str]] = field(default_factory=dict)
     distinct: list[tuple[str, str]] = field(default_factory=list)
+    metonyms: dict[str, str] = field(default_factory=dict)
+    """Stand-in (a government seat, a city) → the actor it stands for, joined only when both are observed."""
 
     @classmethod
     def load(cls, *paths: Path) -> AliasTable:
@@ -66,9 +78,12 @@ class AliasTable:
                 aliases.extend(str(a) for a in entry.get("aliases", []) or [])
             for first, second in data.get("distinct", []):
                 self.distinct.append((str(first), str(second)))
+            for stand_in, actor in (data.get("metonyms") or {}).items():
+                self.metonyms[str(stand_in)] = str(actor)
         except (AttributeError, KeyError, TypeError, ValueError):
             raise ConfigError(
-                f"{path}: expected 'entities: [{{name, aliases}}]' and 'distinct: [[a, b]]'; fix the file"
+                f"{path}: expected 'entities: [{{name, aliases}}]', 'distinct: [[a, b]]' and"
+                " 'metonyms: {{stand-in: actor}}'; fix the file"
             ) from None
 
 
@@ -84,6 +99,9 @@ class EntityResolver:
         self._apart = {frozenset((name_key(a), name_key(b))) for a, b in table.distinct}
         self._display_by_root: dict[str, str] | None = None
         self._resolved: dict[str, str] = {}
+        self._observed: set[str] = set()
+        self._stand_ins: set[str] = set()
+        self._metonyms = {name_key(a): name_key(b) for a, b in table.metonyms.items()}
         self.refused: list[tuple[str, str]] = []
         """Links refused because they would merge actors declared distinct."""
         self._canonical_name: dict[str, str] = {}
@@ -124,12 +142,14 @@ class EntityResolver:
             return
         self._display_by_root = None
         self._find(key)
+        self._observed.add(key)
         self._seen[key] += times
         self._tally(key)[name] += times
         for spelling in spellings:
             other = name_key(spelling)
             if other and other != key:
                 self._find(other)
+                self._observed.add(other)
                 self._tally(other)[spelling] += 0
                 self._union(key, other, name, spelling)
 
@@ -141,17 +161,72 @@ class EntityResolver:
         return tally
 
     def link_fuzzy(self) -> None:
-        """Join names that differ only slightly ("Tshisekedi" / "Tshisekedy"), never across distinct actors.
+        """Join initialisms, stand-ins and names that differ only slightly ("Sirajuddin" / "Sirajudin"), never
+        across distinct actors.
 
-        Only names observed as an actor's main name are compared, so that a short stand-in such as a capital
-        never pulls in a longer name by partial overlap."""
+        Only names observed as an actor's main name are compared by fuzzy score, so that a short stand-in such as
+        a capital never pulls in a longer name by partial overlap."""
+        self._link_initialisms()
+        self._link_stand_ins()
         keys = sorted(self._seen)
         for i, a in enumerate(keys):
+            if len(a) < MIN_FUZZY_LENGTH:
+                continue
             # One call into rapidfuzz per name rather than one per pair: thousands of names stay fast.
             close = process.extract(a, keys[i + 1 :], scorer=fuzz.ratio, score_cutoff=self._threshold, limit=None)
             for b, _, _ in sorted(close, key=lambda match: match[2]):
-                if self._find(a) != self._find(b):
+                if len(b) >= MIN_FUZZY_LENGTH and self._find(a) != self._find(b):
                     self._union(a, b, a, b)
+
+    def _letters(self, key: str) -> str | None:
+        """The letters of ``key`` if it is written as an initialism: "U.S." or "U S" (key "u s"), or "UAE"."""
+        if _DOTTED.match(key):
+            return key.replace(" ", "")
+        # Undotted only when written in capitals: "US" is an initialism, "us" a word.
+        written = self._display.get(key, Counter())
+        if " " not in key and 2 <= len(key) <= 6 and any(n.strip().isupper() for n in written):
+            return key
+        return None
+
+    def _link_initialisms(self) -> None:
+        # An initialism joins the one multi-word name observed in this run with those initials; with two
+        # candidates ("DNM": two movements) it is left alone rather than guessed.
+        short: dict[str, list[str]] = {}
+        long: dict[str, set[str]] = {}
+        for key in sorted(self._observed):
+            letters = self._letters(key)
+            if letters is not None:
+                short.setdefault(letters, []).append(key)
+                continue
+            words = [w for w in key.split() if w not in _SKIPPED_IN_INITIALS]
+            if len(words) >= 2:
+                long.setdefault("".join(w[0] for w in words), set()).add(key)
+        for letters, keys in short.items():
+            names = sorted(long.get(letters, ()))
+            if len({self._find(n) for n in names}) > 1:
+                continue
+            # With no full name observed, the dotted and undotted forms ("U.S.", "US") still name one actor.
+            head, *rest = [*names[:1], *keys]
+            for key in rest:
+                self._union(head, key, head, key)
+
+    def _link_stand_ins(self) -> None:
+        # "Moscow" or "the Kremlin" is Russia only in a run that names Russia: alone, it stays as written.
+        found = places(name_key)
+        observed_roots = {self._find(k) for k in self._observed}
+        same_city: dict[str, list[str]] = {}
+        for key in sorted(self._observed):
+            actor = self._metonyms.get(key) or found.capitals.get(key)
+            if actor is None or actor == key:
+                continue
+            if key in found.capitals and key not in self._metonyms:
+                same_city.setdefault(actor, []).append(key)
+            if actor in self._parent and self._find(actor) in observed_roots and self._union(actor, key, actor, key):
+                self._stand_ins.add(key)
+        # Spellings of one capital ("Kyiv", "Kiev") are one place even when its country is not named.
+        for keys in same_city.values():
+            for key in keys[1:]:
+                self._union(keys[0], key, keys[0], key)
 
     def resolve(self, name: str | None) -> str | None:
         """The display name of the actor ``name`` refers to; None for None."""
@@ -170,9 +245,11 @@ class EntityResolver:
 
     def _displays(self) -> dict[str, str]:
         # The curated name when the group holds one, else the name the sources use most (longest on a tie).
+        # A stand-in ("Moscow") is shown only when its group has no other name.
         tallies: dict[str, Counter[str]] = {}
         for key in self._parent:
-            tallies.setdefault(self._find(key), Counter()).update(self._display.get(key, Counter()))
+            if key not in self._stand_ins:
+                tallies.setdefault(self._find(key), Counter()).update(self._display.get(key, Counter()))
         shown: dict[str, str] = {}
         for root, names in tallies.items():
             canon = sorted(self._canon.get(root, ()))
