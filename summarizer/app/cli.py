@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
-from summarizer.app.console import check_output, err, handle_errors, logging_to_stderr, report, say, write
+from summarizer.app.console import check_output, handle_errors, report, say, watching, write
 from summarizer.app.evaluate import evaluate
 from summarizer.app.options import (
     AliasesOpt,
@@ -165,14 +165,10 @@ def record(
     options: RunOptions,
 ) -> None:
     """Ask the endpoint afresh for each article and store each answer as a readable recording file."""
-    from summarizer.app.progress import RunDisplay
     from summarizer.extraction.recorder import record_paths
 
     settings = options.settings()
-    with (
-        logging_to_stderr(options.verbose, settings),
-        RunDisplay(err, quiet=options.quiet or options.verbose, label="recording") as display,
-    ):
+    with watching(settings, quiet=options.quiet, verbose=options.verbose, label="recording") as display:
         run = record_paths(paths, settings, to, progress=display, on_total=display.start)
     report(run, options.quiet)
     raise typer.Exit(run.exit_code)
@@ -180,12 +176,8 @@ def record(
 
 def _extract(paths: list[Path], replay: Path | None, options: RunOptions, settings: Settings) -> RunResult:
     from summarizer.app.api import extract_files
-    from summarizer.app.progress import RunDisplay
 
-    with (
-        logging_to_stderr(options.verbose, settings),
-        RunDisplay(err, quiet=options.quiet or options.verbose) as display,
-    ):
+    with watching(settings, quiet=options.quiet, verbose=options.verbose) as display:
         run = extract_files(paths, settings, replay=replay, progress=display, on_total=display.start)
     report(run, options.quiet)
     return run

@@ -16,6 +16,7 @@ from rich.console import Console
 from summarizer.errors import ExitCode, SummarizerError, UserError
 
 if TYPE_CHECKING:
+    from summarizer.app.progress import RunDisplay
     from summarizer.config import Settings
     from summarizer.extraction.results import RunResult
 
@@ -78,6 +79,16 @@ def logging_to_stderr(verbose: bool, settings: Settings) -> Iterator[None]:
         yield
     finally:
         disable_verbose(handler)
+
+
+@contextlib.contextmanager
+def watching(settings: Settings, *, quiet: bool, verbose: bool, label: str = "extracting") -> Iterator[RunDisplay]:
+    """What a command shows while its run works: a progress bar (none when ``quiet`` or ``verbose``), and with
+    ``verbose`` the run's log, the API key masked."""
+    from summarizer.app.progress import RunDisplay  # rich's progress bar: not imported for --help
+
+    with logging_to_stderr(verbose, settings), RunDisplay(err, quiet=quiet or verbose, label=label) as display:
+        yield display
 
 
 def check_output(output: Path | None) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from summarizer.app.console import check_output, err, logging_to_stderr, report, say, write
+from summarizer.app.console import check_output, report, say, watching, write
 from summarizer.app.options import AliasesOpt, OutputOpt, ReplayOpt, RunOptions
 from summarizer.errors import ExitCode, UserError
 
@@ -39,7 +39,6 @@ def evaluate(
     options: RunOptions,
 ) -> None:
     """Score extractions against gold annotations: precision, recall and F1 per field, figure error, quotes, cost."""
-    from summarizer.app.progress import RunDisplay
     from summarizer.evaluation.diff import diff_reports, load_report, regressions, report_json, write_report
     from summarizer.evaluation.run import run_eval
     from summarizer.evaluation.tables import print_diff, print_report, render_text
@@ -50,10 +49,7 @@ def evaluate(
     gate = load_report(check) if check is not None else None
     settings = options.settings()
     check_output(output)
-    with (
-        logging_to_stderr(options.verbose, settings),
-        RunDisplay(err, quiet=options.quiet or options.verbose, label="scoring") as display,
-    ):
+    with watching(settings, quiet=options.quiet, verbose=options.verbose, label="scoring") as display:
         scores, run = run_eval(
             gold, settings, paths=paths or [], replay=replay, aliases_files=aliases or [], progress=display
         )

@@ -10,7 +10,7 @@ pair of articles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -103,10 +103,10 @@ def story_title(titles: Sequence[str], texts: Sequence[str], embeddings: Embeddi
     return max(zip(titles, vectors, strict=True), key=lambda pair: float(pair[1] @ total))[0]
 
 
-def period(days: Sequence[date | None], format_day: Callable[[date], str] = date.isoformat) -> str | None:
+def period(days: Sequence[date | None]) -> str | None:
     """``first to last`` publication day, the one day, or None when none is known."""
     known = sorted(d for d in days if d is not None)
     if not known:
         return None
-    first, last = format_day(known[0]), format_day(known[-1])
-    return first if first == last else f"{first} to {last}"
+    first, last = known[0], known[-1]
+    return first.isoformat() if first == last else f"{first} to {last}"

@@ -6,7 +6,7 @@ wording of a merged fact, each source's summary."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from summarizer.briefing.model import (
     Briefing,
@@ -43,7 +43,7 @@ def cites(fact: Cited) -> str:
     return _numbers(fact.source_numbers, fact.unfound_sources, fact.new)
 
 
-def _numbers(numbers: Iterable[int], unfound: set[int] = frozenset(), new: bool | None = None) -> str:  # type: ignore[assignment]
+def _numbers(numbers: Iterable[int], unfound: Collection[int] = (), new: bool | None = None) -> str:
     if unfound:
         shown = "".join(f"[{n}?]" if n in unfound else f"[{n}]" for n in numbers)
     else:  # nearly always: the numbers joined at once, not formatted one by one (a fact can have thousands)
