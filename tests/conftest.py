@@ -58,8 +58,9 @@ def recordings() -> dict[str, Record]:
 
 
 @pytest.fixture
-def server(recordings: dict[str, Record]) -> Iterator[LoopbackServer]:
-    with LoopbackServer(recordings) as running:
+def server() -> Iterator[LoopbackServer]:
+    """The loopback server with every recording of the examples: the articles' and the story's top line."""
+    with LoopbackServer(read_recordings(RECORDINGS, task=None)) as running:
         yield running
 
 

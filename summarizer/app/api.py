@@ -14,11 +14,13 @@ from summarizer.briefing.daily import focus_on_day
 from summarizer.briefing.entities import AliasTable
 from summarizer.briefing.merge import merge_records
 from summarizer.briefing.model import Briefing
+from summarizer.briefing.written import TopLines, awrite_top_lines
 from summarizer.config import Settings, load_settings
 from summarizer.errors import ExtractionError, UserError
 from summarizer.extraction.cost import PriceTable, records_cost
 from summarizer.extraction.pipeline import EndpointFactory, aextract_paths, open_pipeline
 from summarizer.extraction.prompts import load_prompts
+from summarizer.extraction.records import recording_filename
 from summarizer.extraction.results import Progress, RunResult
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article, make_article
@@ -110,12 +112,16 @@ async def abuild_briefing(
     generated: datetime | None = None,
     title: str | None = None,
     day: date | None = None,
+    synthesis: bool = True,
 ) -> Briefing:
     """``build_briefing`` for callers that run an event loop."""
     settings = settings or load_settings()
     aliases = check_briefing_inputs(settings, aliases_files)
     run = await aextract_files(paths, settings, replay=replay)
-    return brief(run, aliases=aliases, generated=generated, title=title, day=day)
+    briefing = brief(run, aliases=aliases, generated=generated, title=title, day=day)
+    if synthesis:
+        briefing = await awrite_key_points(briefing, settings, replay=replay)
+    return briefing
 
 
 def build_briefing(
@@ -127,16 +133,57 @@ def build_briefing(
     generated: datetime | None = None,
     title: str | None = None,
     day: date | None = None,
+    synthesis: bool = True,
 ) -> Briefing:
     """The merged briefing for the articles under ``paths``; inputs left out are listed in ``failures``.
 
     With ``day``, the daily briefing of the articles published that day, what is new against earlier ones
-    marked. Alias and price files are read before any request, so that a mistake in them costs nothing."""
+    marked. Each story's key developments are written by the model from its facts (``awrite_key_points``), or
+    picked by rank with ``synthesis=False``. Alias and price files are read before any request, so that a
+    mistake in them costs nothing."""
     return asyncio.run(
         abuild_briefing(
-            paths, settings, replay=replay, aliases_files=aliases_files, generated=generated, title=title, day=day
+            paths,
+            settings,
+            replay=replay,
+            aliases_files=aliases_files,
+            generated=generated,
+            title=title,
+            day=day,
+            synthesis=synthesis,
         )
     )
+
+
+async def awrite_key_points(
+    briefing: Briefing, settings: Settings | None = None, *, replay: Path | str | None = None, refresh: bool = False
+) -> Briefing:
+    """``briefing`` with each story's key developments written by the model from the story's facts, in a
+    second structured call per story (cache first; with ``replay``, from those recordings). A story whose top
+    line cannot be written (no endpoint, an answer not grounded in the facts after its re-asks) keeps its
+    picked one, with a notice saying why; the requests' cost is added to the briefing's."""
+    written = await awrite_top_lines(briefing, settings or load_settings(), endpoint=replayed(replay), refresh=refresh)
+    return written.briefing
+
+
+def record_key_points(briefing: Briefing, settings: Settings, directory: Path) -> TopLines:
+    """Ask the endpoint afresh for each story's key developments and write each answer to ``directory`` as a
+    recording file (``story-N.json``), beside the articles' recordings; its notices say which story got none."""
+
+    async def fresh() -> TopLines:
+        return await awrite_top_lines(briefing, settings, refresh=True)
+
+    written = asyncio.run(fresh())
+    for _, record in written.records:
+        (directory / recording_filename(record)).write_text(record.to_json(), encoding="utf-8")
+    return written
+
+
+def write_key_points(
+    briefing: Briefing, settings: Settings | None = None, *, replay: Path | str | None = None, refresh: bool = False
+) -> Briefing:
+    """``awrite_key_points`` for callers without an event loop."""
+    return asyncio.run(awrite_key_points(briefing, settings, replay=replay, refresh=refresh))
 
 
 def check_briefing_inputs(settings: Settings, aliases_files: Sequence[Path | str] = ()) -> AliasTable:
@@ -197,11 +244,14 @@ __all__ = [
     "abuild_briefing",
     "aextract_article",
     "aextract_files",
+    "awrite_key_points",
     "brief",
     "build_briefing",
     "check_briefing_inputs",
     "extract_article",
     "extract_files",
     "make_article",
+    "record_key_points",
     "replayed",
+    "write_key_points",
 ]

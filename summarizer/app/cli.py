@@ -73,6 +73,13 @@ def _main(
 
 
 Format = Literal["md", "json", "html"]
+NoSynthesisOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-synthesis",
+        help="Pick each story's key developments from the facts by rank instead of asking the model to write them.",
+    ),
+]
 
 
 @app.command()
@@ -92,12 +99,14 @@ def brief(
             "--detail", help="compact: each fact once; full: also every wording, role and summary, for review."
         ),
     ] = "compact",
+    no_synthesis: NoSynthesisOpt = False,
     *,
     options: RunOptions,
 ) -> None:
-    """Extract every article (cache first) and merge them into one cited briefing."""
+    """Extract every article (cache first) and merge them into one cited briefing, its key developments written
+    by the model from the merged facts."""
     from summarizer.app.api import brief as brief_run
-    from summarizer.app.api import check_briefing_inputs
+    from summarizer.app.api import check_briefing_inputs, write_key_points
     from summarizer.briefing.render import render_bytes
 
     settings = options.settings()
@@ -109,6 +118,8 @@ def brief(
         say("error: no article could be extracted; nothing to brief")
         raise typer.Exit(run.exit_code)
     briefing = brief_run(run, aliases=alias_table, title=title, day=daily)
+    if not no_synthesis:
+        briefing = write_key_points(briefing, settings, replay=replay)
     write(render_bytes(briefing, fmt, detail), output)
     if output is not None and not options.quiet:
         say(f"wrote {output}")
@@ -161,16 +172,29 @@ def extract(
 def record(
     paths: PathsArg,
     to: Annotated[Path, typer.Option("--to", help="Folder for the recording files.", file_okay=False)],
+    no_synthesis: NoSynthesisOpt = False,
     *,
     options: RunOptions,
 ) -> None:
-    """Ask the endpoint afresh for each article and store each answer as a readable recording file."""
+    """Ask the endpoint afresh for each article, then for each story's key developments, and store each answer
+    as a readable recording file."""
     from summarizer.extraction.recorder import record_paths
 
     settings = options.settings()
     with watching(settings, quiet=options.quiet, verbose=options.verbose, label="recording") as display:
         run = record_paths(paths, settings, to, progress=display, on_total=display.start)
     report(run, options.quiet)
+    if run.records and not no_synthesis:
+        from summarizer.app.api import brief as brief_run
+        from summarizer.app.api import record_key_points
+
+        written = record_key_points(brief_run(run), settings, to)
+        for notice in written.notices:
+            say(f"warning: {notice}")
+        if not options.quiet:
+            say(f"key developments recorded for {len(written.records)} of {len(written.briefing.stories)} story(ies)")
+        if written.notices and run.exit_code == ExitCode.OK:
+            raise typer.Exit(ExitCode.PARTIAL)
     raise typer.Exit(run.exit_code)
 
 

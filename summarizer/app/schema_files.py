@@ -10,6 +10,7 @@ from summarizer.briefing.model import Briefing
 from summarizer.evaluation.gold import GoldAnnotation
 from summarizer.extraction.records import Record
 from summarizer.extraction.schema import ArticleExtraction
+from summarizer.extraction.synthesis import Synthesis
 
 DEFAULT_DIR = Path("schemas")
 
@@ -21,6 +22,7 @@ def schema_documents() -> dict[str, dict[str, Any]]:
         "record.json": Record.model_json_schema(),
         "briefing.json": Briefing.model_json_schema(),
         "gold.json": GoldAnnotation.model_json_schema(),
+        "synthesis.json": Synthesis.model_json_schema(),
     }
 
 

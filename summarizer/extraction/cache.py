@@ -20,18 +20,22 @@ from summarizer.errors import ConfigError, RecordingError
 from summarizer.extraction.guide import GUIDED_MODES, guide_hash
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.records import Record, schema_hash
+from summarizer.extraction.tasks import Task
 from summarizer.hashing import canonical_json, digest
 from summarizer.ingest.articles import Article
 
 KEY_VERSION = "k2-"
 
 
-def cache_key(article: Article, settings: Settings, prompts: PromptSet, *, namespace: str | None = None) -> str:
+def cache_key(
+    article: Article, settings: Settings, prompts: PromptSet, *, namespace: str | None = None, task: Task | None = None
+) -> str:
     """A versioned hash of everything that changes the answer: the article as sent (its text, through the id
     already hashed from it, title, date, outlet), the model, the prompt, the schema and the sampling
     parameters. The endpoint's address and the API key are left out on purpose: the same model answers the
     same, wherever it is served. A stand-in endpoint's answers (the replay server's) carry its ``namespace``,
-    so that they never answer a live run."""
+    so that they never answer a live run. ``task`` (default: extraction with ``prompts``) gives the schema; a
+    task other than extraction is named in the key, so that its answers and an article's never share one."""
     parts: dict[str, object] = {
         "article": article.id,
         "title": article.title,
@@ -42,13 +46,15 @@ def cache_key(article: Article, settings: Settings, prompts: PromptSet, *, names
         "temperature": settings.temperature,
         "max_tokens": settings.max_tokens,
         "prompt": prompts.hash,
-        "schema": schema_hash(),
+        "schema": task.schema_hash if task is not None else schema_hash(),
     }
+    if task is not None and task.name != "extract":
+        parts["task"] = task.name
     # max_reasks is left out: a record is cached only once an answer passed, and that answer is the same
     # whatever the limit above the re-ask it came at; a higher limit only turns failures (never cached) into
     # records. The field guide goes in only for the modes that send it, so the others keep their keys.
     if settings.mode in GUIDED_MODES:
-        parts["guide"] = guide_hash()
+        parts["guide"] = guide_hash(task.response_model) if task is not None else guide_hash()
     if namespace is not None:
         parts["namespace"] = namespace
     return digest(KEY_VERSION, canonical_json(parts), length=32)

@@ -28,6 +28,7 @@ import instructor
 import openai
 from instructor.core import IncompleteOutputException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from summarizer.config import NO_KEY, Settings
@@ -48,15 +49,8 @@ from summarizer.extraction.failures import (
 from summarizer.extraction.guide import system_message
 from summarizer.extraction.limits import RateLimiter, Slot
 from summarizer.extraction.prompts import PromptSet
-from summarizer.extraction.records import (
-    CHARS_PER_TOKEN,
-    Record,
-    RequestInfo,
-    ResponseInfo,
-    Usage,
-    schema_hash,
-)
-from summarizer.extraction.schema import ArticleExtraction, answer_context
+from summarizer.extraction.records import CHARS_PER_TOKEN, Record, RequestInfo, ResponseInfo, Usage
+from summarizer.extraction.tasks import Task, extraction_task
 from summarizer.ingest.articles import Article
 from summarizer.logs import redact
 
@@ -64,9 +58,9 @@ _log = logging.getLogger(__name__)
 
 
 # instructor gives a plain model a new wrapper class on every request, and its schema cache is keyed by class:
-# the tool schema was rebuilt each time, about half the client's CPU a request. Wrapped once here, with
-# instructor's public ``openai_schema``, every request reuses one class and one cached schema.
-_RESPONSE_MODEL = instructor.openai_schema(ArticleExtraction)
+# the tool schema was rebuilt each time, about half the client's CPU a request. Wrapped once per answer model,
+# with instructor's public ``openai_schema``, every request reuses one class and one cached schema.
+_response_model = functools.cache(instructor.openai_schema)
 
 _MODES: dict[str, instructor.Mode] = {
     "tools": instructor.Mode.TOOLS,
@@ -134,15 +128,17 @@ class Extractor:
         limiter: RateLimiter | None = None,
         backoff_initial: float = 1.0,
         endpoint_name: str | None = None,
+        task: Task | None = None,
     ) -> None:
+        """``task`` says what is asked (default: an article's extraction, with ``prompts``)."""
         if settings.api_key is None:
             raise ConfigError(NO_KEY)
         self.settings = settings
         self.endpoint_name = endpoint_name or settings.base_url or "the OpenAI API"
         """How errors name the endpoint."""
-        self.prompts = prompts
+        self.task = task or extraction_task(prompts)
+        self.prompts = self.task.prompts
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
-        self._schema_hash = schema_hash()
         self._backoff_initial = backoff_initial
         self._completion_tokens_seen = 0
         self._completions_seen = 0
@@ -208,7 +204,7 @@ class Extractor:
             published=article.published.isoformat() if article.published else None,
             outlet=article.outlet,
         )
-        system = system_message(self.prompts, self.settings.mode)
+        system = system_message(self.prompts, self.settings.mode, self.task.response_model)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def request_info(self, article: Article) -> RequestInfo:
@@ -223,7 +219,8 @@ class Extractor:
             temperature=s.temperature,
             max_tokens=s.max_tokens,
             prompt_hash=self.prompts.hash,
-            schema_hash=self._schema_hash,
+            schema_hash=self.task.schema_hash,
+            task=self.task.name,
         )
 
     async def _send(self, **kwargs: Any) -> Any:
@@ -341,9 +338,10 @@ class Extractor:
         return redact(text, [key.get_secret_value()] if key is not None else [])
 
     async def extract(self, article: Article, key: str) -> Record:
-        """One article's record, stored under ``key``. Raises an ExtractionError subclass when none could be
-        had (its ``usage`` says what the attempts cost, its ``raw_answer`` the last answer rejected), and
-        ConfigError when the endpoint rejects the key or the model, or cannot take the mode."""
+        """One article's record (for the synthesis task, one story's), stored under ``key``. Raises an
+        ExtractionError subclass when none could be had (its ``usage`` says what the attempts cost, its
+        ``raw_answer`` the last answer rejected), and ConfigError when the endpoint rejects the key or the model,
+        or cannot take the mode."""
         tally = _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget)
         kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
         if self.settings.max_tokens is not None:
@@ -356,14 +354,14 @@ class Extractor:
         )
         token = _current_tally.set(tally)
         try:
-            extraction: ArticleExtraction
+            extraction: BaseModel
             completion: ChatCompletion
             extraction, completion = await self._client.create_with_completion(
                 model=self.settings.model,
                 messages=[completions.jinja_literal(m) for m in self.messages(article)],
-                response_model=_RESPONSE_MODEL,
+                response_model=_response_model(self.task.response_model),
                 max_retries=reasks,
-                context=answer_context(article.title, article.text),
+                context=self.task.context(article),
                 **kwargs,
             )
         except Exception as exc:

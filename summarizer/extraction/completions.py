@@ -9,10 +9,10 @@ import re
 from typing import Any, cast
 
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from pydantic import BaseModel
 
 from summarizer.extraction.failures import ToolsDropped
 from summarizer.extraction.records import CHARS_PER_TOKEN
-from summarizer.extraction.schema import ArticleExtraction
 
 _FENCED = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL)
 
@@ -39,7 +39,7 @@ def raw_answer(answer: object) -> str | None:
         return repr(answer)
 
 
-def decoded_output(completion: ChatCompletion, extraction: ArticleExtraction) -> dict[str, Any]:
+def decoded_output(completion: ChatCompletion, extraction: BaseModel) -> dict[str, Any]:
     """The model's JSON as returned; the validated extraction if the raw text is not a plain JSON object."""
     text = _payload(completion)
     fenced = _FENCED.search(text)

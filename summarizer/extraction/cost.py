@@ -118,6 +118,33 @@ class CostReport(BaseModel):
         """Requests counted, over every model."""
         return sum(m.requests for m in self.models)
 
+    def plus(self, other: CostReport) -> CostReport:
+        """This report with ``other``'s requests added (by model); the fixed overhead stays this one's."""
+        rows: dict[str, ModelCost] = {m.model: m for m in self.models}
+        for m in other.models:
+            mine = rows.get(m.model)
+            if mine is None:
+                rows[m.model] = m
+                continue
+            usd = None if mine.usd is None or m.usd is None else mine.usd + m.usd
+            rows[m.model] = ModelCost(
+                model=m.model,
+                requests=mine.requests + m.requests,
+                prompt_tokens=mine.prompt_tokens + m.prompt_tokens,
+                completion_tokens=mine.completion_tokens + m.completion_tokens,
+                usd=usd,
+            )
+        usd = None if self.usd is None or other.usd is None else round(self.usd + other.usd, 6)
+        return self.model_copy(
+            update={
+                "models": sorted(rows.values(), key=lambda m: m.model),
+                "prompt_tokens": self.prompt_tokens + other.prompt_tokens,
+                "completion_tokens": self.completion_tokens + other.completion_tokens,
+                "usd": usd,
+                "unmetered": self.unmetered + other.unmetered,
+            }
+        )
+
     def describe(self) -> str:
         """One line for people: tokens, requests, dollars, and the fixed overhead when known."""
         dollars = "price unknown (add the model to the price table)" if self.usd is None else f"${self.usd:,.4f}"

@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
+
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.hashing import digest
@@ -53,25 +55,26 @@ def _fields(model: dict[str, Any], defs: dict[str, Any]) -> list[str]:
 
 
 @cache
-def field_guide() -> str:
+def field_guide(model: type[BaseModel] = ArticleExtraction) -> str:
     """The answer's fields, one line each (name, type, "required" where it is, description), item types after."""
-    schema = ArticleExtraction.model_json_schema()
+    schema = model.model_json_schema()
     defs: dict[str, Any] = schema.get("$defs", {})
     lines = ["Answer with one JSON object with these fields:", *_fields(schema, defs)]
-    for name, model in defs.items():
-        if "properties" in model:
-            lines += ["", f"{name}: {_plain(model.get('description', ''))}", *_fields(model, defs)]
+    for name, item in defs.items():
+        if "properties" in item:
+            lines += ["", f"{name}: {_plain(item.get('description', ''))}", *_fields(item, defs)]
     return "\n".join(lines)
 
 
-def system_message(prompts: PromptSet, mode: str) -> str:
-    """The system message sent in ``mode``: the prompt's own, with the field guide where the mode needs it."""
+def system_message(prompts: PromptSet, mode: str, model: type[BaseModel] = ArticleExtraction) -> str:
+    """The system message sent in ``mode`` for answers of ``model``: the prompt's own, with the field guide
+    where the mode needs it."""
     if mode in GUIDED_MODES:
-        return f"{prompts.system}\n\n{field_guide()}"
+        return f"{prompts.system}\n\n{field_guide(model)}"
     return prompts.system
 
 
 @cache
-def guide_hash() -> str:
+def guide_hash(model: type[BaseModel] = ArticleExtraction) -> str:
     """Changes whenever the field guide's text does; part of the cache key in the modes that send it."""
-    return digest("g1-", field_guide())
+    return digest("g1-", field_guide(model))

@@ -22,6 +22,7 @@ from summarizer.ingest.articles import Article, load_articles
 
 if TYPE_CHECKING:
     from summarizer.extraction.client import Extractor
+    from summarizer.extraction.tasks import Task
 
 
 _log = logging.getLogger(__name__)
@@ -112,12 +113,15 @@ class Pipeline:
         limiter: RateLimiter | None = None,
         backoff_initial: float = 1.0,
         stand_in: Endpoint | None = None,
+        task: Task | None = None,
     ) -> None:
+        """``task`` says what is asked for each "article" (default: its extraction, with ``prompts``)."""
         if stand_in is not None:
             settings = stand_in.settings
         self.settings = settings
         self.stand_in = stand_in
-        self.prompts = prompts or load_prompts(settings.prompts_dir)
+        self.task = task
+        self.prompts = task.prompts if task is not None else prompts or load_prompts(settings.prompts_dir)
         self.refresh = refresh
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self._backoff_initial = backoff_initial
@@ -147,7 +151,7 @@ class Pipeline:
     def cached(self, article: Article) -> tuple[str, Record | None]:
         """``article``'s cache key, and its record if the cache holds one (never with ``refresh``)."""
         namespace = self.stand_in.cache_namespace if self.stand_in is not None else None
-        key = cache_key(article, self.settings, self.prompts, namespace=namespace)
+        key = cache_key(article, self.settings, self.prompts, namespace=namespace, task=self.task)
         return key, None if self.refresh else self._cache.get(key)
 
     async def _fetch(self, extractor: Extractor, writes: _Writes, article: Article, key: str) -> ArticleResult:
@@ -220,6 +224,7 @@ class Pipeline:
                 limiter=self.limiter,
                 backoff_initial=self._backoff_initial,
                 endpoint_name=self.stand_in.name if self.stand_in is not None else None,
+                task=self.task,
             ) as extractor:
                 pending = iter(misses)
 
@@ -262,16 +267,17 @@ def open_pipeline(
     endpoint: EndpointFactory | None = None,
     notices: list[str] | None = None,
     refresh: bool = False,
+    task: Task | None = None,
 ) -> Iterator[Pipeline]:
-    """A pipeline for ``settings``; with ``endpoint``, one whose misses go to that stand-in (its notices are
-    appended to ``notices``)."""
+    """A pipeline for ``settings`` (asking what ``task`` asks, by default extraction); with ``endpoint``, one
+    whose misses go to that stand-in (its notices are appended to ``notices``)."""
     with contextlib.ExitStack() as stack:
         stand_in = None
         if endpoint is not None:
             stand_in = stack.enter_context(endpoint(settings))
             if notices is not None:
                 notices.extend(stand_in.notices)
-        yield stack.enter_context(Pipeline(settings, refresh=refresh, stand_in=stand_in))
+        yield stack.enter_context(Pipeline(settings, refresh=refresh, stand_in=stand_in, task=task))
 
 
 async def aextract_paths(

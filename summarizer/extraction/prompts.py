@@ -61,17 +61,19 @@ def bundled_prompts_dir() -> Path:
 
 
 @cache
-def load_prompts(directory: Path | None = None) -> PromptSet:
-    """Read the two prompt files from ``directory`` (default: the bundled ones)."""
+def load_prompts(directory: Path | None = None, task: str = "extract") -> PromptSet:
+    """Read ``task``'s two prompt files (``extract_system.md`` and ``extract_user.md`` for ``extract``) from
+    ``directory`` (default: the bundled ones)."""
     folder = directory or bundled_prompts_dir()
+    system_file, user_file = f"{task}_system.md", f"{task}_user.md"
     try:
-        system = (folder / SYSTEM_FILE).read_text(encoding="utf-8")
-        user = (folder / USER_FILE).read_text(encoding="utf-8")
+        system = (folder / system_file).read_text(encoding="utf-8")
+        user = (folder / user_file).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(
             f"{folder}: cannot read prompt file {exc.filename} ({exc.strerror}); "
-            f"set prompts_dir to a folder holding {SYSTEM_FILE} and {USER_FILE}"
+            f"set prompts_dir to a folder holding {system_file} and {user_file}"
         ) from None
     if "$text" not in user:
-        raise ConfigError(f"{folder / USER_FILE}: the template has no $text; add it where the article goes")
+        raise ConfigError(f"{folder / user_file}: the template has no $text; add it where the article goes")
     return PromptSet(system=system.strip(), user_template=user.strip())

@@ -63,6 +63,9 @@ class RequestInfo(_Frozen):
     max_tokens: int | None = None
     prompt_hash: str
     schema_hash: str
+    task: Literal["extract", "synthesize"] = Field(default="extract", exclude_if=lambda task: task == "extract")
+    """What was asked: an article's extraction, or a story's top line (whose "article" is the story's facts).
+    Left out of an extraction's JSON, so records written before there were two tasks read the same."""
 
 
 class ResponseInfo(_Frozen):
@@ -114,8 +117,9 @@ FAILED_SUFFIX = ".failed.json"
 """What ``summarizer record`` writes beside the recordings for an article it could not record."""
 
 
-def read_recordings(directory: Path) -> dict[str, Record]:
-    """Every record in ``directory``, by article id (the ``.failed.json`` notes beside them left out)."""
+def read_recordings(directory: Path, task: str | None = "extract") -> dict[str, Record]:
+    """Every record of ``task`` (any task with None) in ``directory``, by article id (the ``.failed.json`` notes
+    beside them left out)."""
     if not directory.is_dir():
         raise RecordingError(f"{directory}: no such recordings directory; check --replay / --recordings")
     found: dict[str, Record] = {}
@@ -123,6 +127,8 @@ def read_recordings(directory: Path) -> dict[str, Record]:
         if path.name.endswith(FAILED_SUFFIX):
             continue
         record = Record.from_json(path.read_text(encoding="utf-8"), str(path))
+        if task is not None and record.request.task != task:
+            continue
         found[record.request.article_id] = record
     return found
 
@@ -135,5 +141,8 @@ def recording_stem(article_source: str, article_id: str) -> str:
 
 
 def recording_filename(record: Record) -> str:
-    """``<source file stem>.json``, or ``<article id>.json`` when the source is not a plain file."""
+    """``<source file stem>.json``, or ``<article id>.json`` when the source is not a plain file; a story's top
+    line, ``story_<id of its facts>.json``, so that several stories' recordings share a folder."""
+    if record.request.task == "synthesize":
+        return f"story_{record.request.article_id}.json"
     return f"{recording_stem(record.request.article_source, record.request.article_id)}.json"

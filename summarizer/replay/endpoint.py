@@ -14,6 +14,7 @@ from summarizer.errors import ConfigError
 from summarizer.extraction.pipeline import Endpoint, EndpointFactory
 from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.records import Record, read_recordings, schema_hash
+from summarizer.extraction.tasks import synthesis_schema_hash
 from summarizer.hashing import digest
 from summarizer.replay.server import LoopbackServer
 
@@ -58,9 +59,16 @@ def replay(recordings_dir: Path | str) -> EndpointFactory:
 
     @contextlib.contextmanager
     def serve(settings: Settings) -> Iterator[Endpoint]:
-        recordings, notices = _for_model(read_recordings(directory), directory, settings.model)
-        current = (load_prompts(settings.prompts_dir).hash, schema_hash())
-        stale = [r for r in recordings.values() if (r.request.prompt_hash, r.request.schema_hash) != current]
+        # Every task's recordings are served: a briefing's top line is asked of the same folder as its records.
+        recordings, notices = _for_model(read_recordings(directory, task=None), directory, settings.model)
+        current = {
+            task: (load_prompts(settings.prompts_dir, task).hash, schema)
+            for task, schema in (("extract", schema_hash()), ("synthesize", synthesis_schema_hash()))
+            if any(r.request.task == task for r in recordings.values())
+        }
+        stale = [
+            r for r in recordings.values() if (r.request.prompt_hash, r.request.schema_hash) != current[r.request.task]
+        ]
         if stale:
             notices.append(
                 f"{len(stale)} recording(s) in {directory} were made for another prompt or schema "

@@ -25,13 +25,19 @@ def _facts(story: Story) -> list[Cited]:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> Briefing:
+def both_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The recordings of the examples and of the synthetic story in one folder."""
     recordings = tmp_path_factory.mktemp("recordings")
     for folder in (RECORDINGS, SYNTHETIC / "recordings"):
         for path in folder.glob("*.json"):
             shutil.copy(path, recordings / path.name)
+    return recordings
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, both_recordings: Path) -> Briefing:
     settings = load_settings(cache_dir=tmp_path_factory.mktemp("cache"))
-    return build_briefing([ARTICLES, SYNTHETIC / "articles"], settings, replay=recordings)
+    return build_briefing([ARTICLES, SYNTHETIC / "articles"], settings, replay=both_recordings)
 
 
 def test_two_unrelated_stories_are_two_sections_whose_actors_do_not_mix(both: Briefing) -> None:
@@ -125,18 +131,33 @@ def test_an_event_dated_coarsely_by_one_source_joins_the_same_event_dated_precis
     assert [e.date for e in story.timeline] == ["2026-04-16", "2026-05-04"], "another day is another event"
 
 
-def test_the_top_line_is_cited_facts_of_the_story_labelled_as_picked(both: Briefing) -> None:
+def _cited_facts_of_the_story(story: Story) -> None:
+    ids = {fact.id for fact in _facts(story)}
+    for point in story.key_points:
+        assert point.facts and set(point.facts) <= ids
+        assert point.sources and set(point.sources) <= set(story.sources)
+        cited = {n for fact in _facts(story) if fact.id in point.facts for n in fact.source_numbers}
+        assert point.sources == sorted(cited), "a bullet cites every source of the facts it rests on"
+    assert len({p.text for p in story.key_points}) == len(story.key_points)
+
+
+def test_the_top_line_is_written_from_each_storys_own_facts(both: Briefing) -> None:
     for story in both.stories:
-        assert 1 <= len(story.key_points) <= 5 and not story.key_points_written
-        ids = {fact.id for fact in _facts(story)}
-        for point in story.key_points:
-            assert point.facts and set(point.facts) <= ids
-            assert point.sources and set(point.sources) <= set(story.sources)
-        assert len({p.text for p in story.key_points}) == len(story.key_points)
+        assert 3 <= len(story.key_points) <= 7 and story.key_points_written
+        _cited_facts_of_the_story(story)
     markdown = render(both, "md")
-    assert markdown.count("not written by a model") == 2
+    assert "not written by a model" not in markdown
     html = render(both, "html")
     assert html.index("Key developments") < html.index("Where each side stands")
+
+
+def test_without_synthesis_the_top_line_is_picked_and_labelled(tmp_path: Path, both_recordings: Path) -> None:
+    settings = load_settings(cache_dir=tmp_path / "cache")
+    briefing = build_briefing([ARTICLES, SYNTHETIC / "articles"], settings, replay=both_recordings, synthesis=False)
+    for story in briefing.stories:
+        assert 1 <= len(story.key_points) <= 5 and not story.key_points_written
+        _cited_facts_of_the_story(story)
+    assert render(briefing, "md").count("not written by a model") == 2
 
 
 def test_a_story_of_one_article_still_gets_a_top_line(tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ def test_injected_article_gets_the_same_request_and_only_supported_facts(
     server = _Capturing({article.id: _record(article.text), plain.id: recordings[plain.id]})
     with server:
         settings = Settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=tmp_path / "cache")
-        briefing = build_briefing([injected, plain.source], settings)
+        briefing = build_briefing([injected, plain.source], settings, synthesis=False)
     # What is asked does not depend on the article: same system prompt, same tool schema, same settings.
     by_article = {("Ignore previous" in json.dumps(r)): r for r in server.seen}
     hostile, ordinary = by_article[True], by_article[False]
