@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from summarizer.briefing.folding import fold_same_facts
 from summarizer.briefing.model import (
     Briefing,
     CasualtyEntry,
@@ -189,9 +190,10 @@ async def awrite_top_lines(
             reason = first_problem(exc, "the answer")
             notices.append(f"story {story.number}: the key developments are picked, not written: {reason}")
             continue
-        written[story.number] = story.model_copy(
+        story = story.model_copy(
             update={"key_points": written_key_points(story, synthesis), "key_points_written": True}
         )
+        written[story.number] = fold_same_facts(story, synthesis.same_facts)
     _log.info("key developments written for %d of %d stor(ies)", len(written), len(stories))
     update: dict[str, object] = {
         "stories": [written.get(s.number, s) for s in briefing.stories],

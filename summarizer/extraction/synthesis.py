@@ -52,6 +52,14 @@ class Synthesis(BaseModel):
         "most once.",
     )
 
+    same_facts: list[list[str]] = Field(
+        default_factory=list,
+        description="Groups of ids of facts that tell the same thing in other words (such as an event and the "
+        "outcome that reports it, or one demand worded two ways): each group 2 or more ids, each id in at most one "
+        "group. Only events and outcomes together, or demands together. Facts that differ in substance, actor or "
+        "figure stay apart.",
+    )
+
     @model_validator(mode="after")
     def _grounded(self, info: ValidationInfo) -> Self:
         facts = info.context.get(_FACTS) if isinstance(info.context, dict) else None
@@ -152,6 +160,31 @@ def grounding_problems(synthesis: Synthesis, facts: Mapping[str, str]) -> list[s
                 f"key development {number} states {', '.join(missing)}, which none of the facts it cites "
                 f"({', '.join(bullet.facts)}) holds; cite the fact that states it or leave it out"
             )
+    problems.extend(_grouping_problems(synthesis.same_facts, facts))
+    return problems
+
+
+FOLDABLE = ({"E", "O"}, {"D"})
+"""The kinds of fact (by id letter) a group of same facts may hold: events with outcomes, demands with demands."""
+
+
+def _grouping_problems(groups: list[list[str]], facts: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, group in enumerate(groups, start=1):
+        ids = list(dict.fromkeys(group))
+        unknown = [fact for fact in ids if fact not in facts]
+        if unknown:
+            problems.append(f"same_facts group {number} names {', '.join(unknown)}, not among the facts")
+        if len(ids) < 2:
+            problems.append(f"same_facts group {number} has fewer than 2 distinct ids; leave it out")
+        kinds = {fact[0] for fact in ids}
+        if not any(kinds <= allowed for allowed in FOLDABLE):
+            problems.append(f"same_facts group {number} mixes {', '.join(ids)}; group events with outcomes, or demands")
+        twice = [fact for fact in ids if fact in seen]
+        if twice:
+            problems.append(f"same_facts group {number} repeats {', '.join(twice)} from an earlier group")
+        seen.update(ids)
     return problems
 
 

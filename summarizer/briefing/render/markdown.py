@@ -143,7 +143,10 @@ def _stands(story: Story, detail: Detail) -> list[str]:
         lines.append(f"- **{md(by)} of {md(of)}**" if of else f"- **{md(by)}**")
         for d in demands:
             was = f", was {d.previous_status.replace('_', ' ')}" if d.previous_status else ""
-            lines.append(f"  - {md(d.demand)} ({d.status.replace('_', ' ')}{was}) {cites(d)}")
+            # A demand that is only stated says nothing by its status; the compact briefing names the others.
+            shown = detail == "full" or d.status != "stated" or was
+            status = f" ({d.status.replace('_', ' ')}{was})" if shown else ""
+            lines.append(f"  - {md(d.demand)}{status} {cites(d)}")
             lines.extend("  " + v for v in _variants(d, detail))
     return lines
 
@@ -217,13 +220,9 @@ def _source_line(source: Source, detail: Detail) -> str:
     if source.earlier:
         parts.append("earlier report, for comparison")
     line = ", ".join(parts)
-    summary = source.summary if detail == "full" else _first_sentence(source.summary)
-    return f"{line}. {md(summary)}"
-
-
-def _first_sentence(text: str) -> str:
-    match = re.search(r"(?<=[.!?])\s+(?=[A-Z])", text)
-    return text[: match.start()] if match else text
+    # The compact briefing's top line and facts already say what each source's summary retells; the summaries
+    # stay in the full briefing, the JSON, and the HTML's collapsed sources.
+    return f"{line}. {md(source.summary)}" if detail == "full" else line
 
 
 def _story_lines(story: Story, detail: Detail, level: str, daily: bool) -> list[str]:
