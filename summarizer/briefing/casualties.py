@@ -5,8 +5,10 @@ incidents (same month and a compatible place); within an incident, claims about 
 group of victims give a range (lowest to highest figure) and the figures in the sources' own words. When sources
 give different figures for one kind of casualty, the incident marks that kind as disputed instead of choosing.
 
-A figure's bound ("at least seven", "up to 30") is kept wherever its numbers leave an end open, and a claimant
-named with and without a title ("President X", "X") is one claimant.
+A figure's bound ("at least seven", "up to 30") is kept wherever its numbers leave an end open. Claimants are
+resolved as the actors are: a claimant named as a party, a mediator or a person, under any of its names or with
+titles before a person's name ("Defence Minister X" for the person X), is that actor; and a claimant named with
+and without a title ("President X", "X") is one claimant.
 """
 
 from __future__ import annotations
@@ -163,19 +165,25 @@ def _range(kind: CasualtyKind, victims: Victims, claims: list[_Distinct]) -> Cas
     )
 
 
+def _no_actor(_: str) -> bool:
+    return False
+
+
 def reconcile(
     claims: Iterable[tuple[CasualtyClaim, Citation]],
     resolve: Callable[[str | None], str | None],
+    is_actor: Callable[[str], bool] = _no_actor,
 ) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
-    """Distinct claims (each numbered with its incident) and the incidents they describe."""
+    """Distinct claims (each numbered with its incident) and the incidents they describe. ``resolve`` gives the
+    name an actor is shown by; ``is_actor`` says whether a name is one of the actors the records list."""
     claims = list(claims)
-    claimants = _claimants((claim.claimant for claim, _ in claims), resolve)
+    claimants = _claimants((claim.claimant for claim, _ in claims), resolve, is_actor)
     distinct: list[_Distinct] = []
     # Kind, claimant and figure must be equal for claims to be one, so only claims sharing them are compared.
     by_key: dict[tuple[object, ...], list[_Distinct]] = {}
     for claim, citation in claims:
         side = resolve(claim.side)
-        claimant = claimants.get(resolve(claim.claimant) or "")
+        claimant = claimants.get(claim.claimant or "")
         same = by_key.setdefault(_claim_key(claim, claimant), [])
         match = next((d for d in same if _same_claim(d, claim, side, claimant)), None)
         if match is None:
@@ -228,22 +236,42 @@ def reconcile(
     return entries, summaries
 
 
-def _claimants(names: Iterable[str | None], resolve: Callable[[str | None], str | None]) -> dict[str, str]:
-    """Each resolved claimant name and the one name shown for everyone it refers to: the form the claims use most
-    (the longest on a tie, which keeps a title), among the names that are one claimant with titles set aside."""
+def _as_actor(
+    name: str, resolve: Callable[[str | None], str | None], is_actor: Callable[[str], bool]
+) -> tuple[str, bool]:
+    """The name ``name`` is shown by, and whether it is one of the listed actors: the actor itself, or the
+    person it names after their titles ("Army spokesman Colonel X" is X)."""
+    if is_actor(name):
+        return resolve(name) or name, True
+    bare = _untitled(name)[1]
+    if bare != name and is_actor(bare):
+        return resolve(bare) or bare, True
+    return resolve(name) or name, False
+
+
+def _claimants(
+    names: Iterable[str | None], resolve: Callable[[str | None], str | None], is_actor: Callable[[str], bool]
+) -> dict[str, str]:
+    """Each claimant as the claims write it, and the one name shown for everyone it refers to: the actor's name
+    when it is a listed actor, else the form the claims use most (the longest on a tie, which keeps a title),
+    among the names that are one claimant with titles set aside."""
+    written = [name for name in names if name]
+    resolved = {raw: _as_actor(raw, resolve, is_actor) for raw in dict.fromkeys(written)}
     uses: dict[str, Counter[str]] = {}
-    for name in filter(None, map(resolve, names)):
-        uses.setdefault(claimant_key(name), Counter())[name] += 1
-    shown: dict[str, str] = {}
+    for raw in written:
+        name, actor = resolved[raw]
+        if not actor:
+            uses.setdefault(claimant_key(name), Counter())[name] += 1
+    common: dict[str, str] = {}
     for key, forms in uses.items():
         titles = {name_key(_untitled(name)[0]) for name in forms} - {""}
         if " " not in key and len(titles) > 1:
             # A surname under two titles ("General Vasse", "Senator Vasse") may be two people: each stays apart.
-            shown.update((name, name) for name in forms)
+            common.update((name, name) for name in forms)
             continue
-        common = max(forms.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
-        shown.update((name, common) for name in forms)
-    return shown
+        most = max(forms.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+        common.update((name, most) for name in forms)
+    return {raw: name if actor else common[name] for raw, (name, actor) in resolved.items()}
 
 
 def _joins(d: _Distinct, group: list[_Distinct]) -> bool:

@@ -1,10 +1,12 @@
 """Entity resolution: one name per real-world actor, whatever the spelling.
 
 Names are linked by a curated alias table (``aliases.yaml``, extendable with a user file), the spellings each
-article lists for one actor, initialisms ("U.S." / "US" / "United States"), capitals and government seats read as
-their country (from GeoNames data, and the table's ``metonyms``), and fuzzy matching (rapidfuzz) above a
-threshold for close variants of longer names. Links that would join two actors the table declares distinct are
-refused and reported.
+article lists for one actor, the usual English name the model gives for it (so that transliterations and other
+scripts' spellings meet: "Kiev" and "Kyiv", "Klychko" and "Klitschko"; the English name is then the one shown),
+initialisms ("U.S." / "US" / "United States"), capitals and government seats read as their country (from GeoNames
+data, and the table's ``metonyms``; never a person's name), and fuzzy matching (rapidfuzz) above a threshold for
+close variants of longer names. Links that would join two actors the table declares distinct are refused and
+reported.
 """
 
 from __future__ import annotations
@@ -96,12 +98,16 @@ class EntityResolver:
         self._seen: Counter[str] = Counter()
         self._display: dict[str, Counter[str]] = {}
         self._threshold = threshold
-        self._apart = {frozenset((name_key(a), name_key(b))) for a, b in table.distinct}
+        self._apart: set[frozenset[str]] = set()
         self._display_by_root: dict[str, str] | None = None
         self._resolved: dict[str, str] = {}
         self._observed: set[str] = set()
         self._stand_ins: set[str] = set()
         self._metonyms = {name_key(a): name_key(b) for a, b in table.metonyms.items()}
+        self._english: dict[str, Counter[str]] = {}
+        self._people: set[str] = set()
+        self._named: set[str] = set()
+        self._actor_roots: set[str] | None = None
         self.refused: list[tuple[str, str]] = []
         """Links refused because they would merge actors declared distinct."""
         self._canonical_name: dict[str, str] = {}
@@ -112,6 +118,18 @@ class EntityResolver:
             self._canon[key] = {key}
             for alias in aliases:
                 self._union(key, name_key(alias), alias, canonical)
+        self._apart = {frozenset((self._anchor(a), self._anchor(b))) for a, b in table.distinct}
+
+    def _anchor(self, name: str) -> str:
+        """The curated key a name of a distinct pair stands for: its entity's, or its own, the name then being
+        curated as written (a pair may name actors the table lists no aliases for)."""
+        key = name_key(name)
+        if key not in self._parent:
+            self._find(key)
+            self._canon[key] = {key}
+            self._canonical_name[key] = name
+            return key
+        return min(self._canon[self._find(key)])
 
     def _find(self, key: str) -> str:
         parent = self._parent.setdefault(key, key)
@@ -124,6 +142,7 @@ class EntityResolver:
 
     def _union(self, a: str, b: str, label_a: str, label_b: str) -> bool:
         self._display_by_root = None
+        self._actor_roots = None
         ra, rb = self._find(a), self._find(b)
         if ra == rb:
             return True
@@ -135,8 +154,18 @@ class EntityResolver:
         self._canon[ra] = self._canon.get(ra, set()) | self._canon.pop(rb, set())
         return True
 
-    def observe(self, name: str, spellings: Iterable[str] = (), times: int = 1) -> None:
-        """Record that an article calls one actor ``name`` and also ``spellings`` (``times`` articles do)."""
+    def observe(
+        self,
+        name: str,
+        spellings: Iterable[str] = (),
+        times: int = 1,
+        *,
+        english: str | None = None,
+        person: bool = False,
+    ) -> None:
+        """Record that an article calls one actor ``name`` and also ``spellings`` (``times`` articles do), and
+        that its usual English name is ``english``. A ``person``'s names are never read as a place standing for
+        a country ("Washington" the senator is not the United States)."""
         key = name_key(name)
         if not key:
             return
@@ -145,13 +174,52 @@ class EntityResolver:
         self._observed.add(key)
         self._seen[key] += times
         self._tally(key)[name] += times
-        for spelling in spellings:
+        english_key = name_key(english) if english else ""
+        if english and english_key:
+            # The English name is compared like a name of its own: two articles' transliterations meet in it.
+            tally = self._english.get(key)
+            if tally is None:
+                tally = self._english[key] = Counter()
+            tally[english.strip()] += times
+            self._seen[english_key] += 0
+        # The English name first: it joins the actor's other records before an article's spellings can pull the
+        # name towards an actor declared distinct.
+        others = [*([english] if english and english_key != key else []), *spellings]
+        if person:
+            self._people.add(key)
+        self._named.add(key)
+        self._actor_roots = None
+        for spelling in others:
             other = name_key(spelling)
             if other and other != key:
                 self._find(other)
                 self._observed.add(other)
+                self._named.add(other)
                 self._tally(other)[spelling] += 0
+                if person:
+                    self._people.add(other)
                 self._union(key, other, name, spelling)
+
+    def mention(self, name: str) -> None:
+        """Record a name that a fact gives in passing (who claims a figure): it joins an actor by the same rules
+        as an actor's own names (initialisms, stand-ins, fuzzy matching), but is no actor by itself and does not
+        count towards the name an actor is shown by."""
+        key = name_key(name)
+        if not key:
+            return
+        self._display_by_root = None
+        self._find(key)
+        self._observed.add(key)
+        self._seen[key] += 0
+        self._tally(key)[name.strip()] += 0
+
+    def is_actor(self, name: str) -> bool:
+        """Whether ``name`` resolves to an actor the records list (a party, mediator or person, by any of the
+        names given for it), not only to names mentioned in passing."""
+        if self._actor_roots is None:
+            self._actor_roots = {self._find(k) for k in self._named}
+        key = name_key(name)
+        return bool(key) and key in self._parent and self._find(key) in self._actor_roots
 
     def _tally(self, key: str) -> Counter[str]:
         # Not setdefault(key, Counter()): that builds a Counter on every call, tens of thousands in a briefing.
@@ -215,7 +283,8 @@ class EntityResolver:
         found = places(name_key)
         observed_roots = {self._find(k) for k in self._observed}
         same_city: dict[str, list[str]] = {}
-        for key in sorted(self._observed):
+        # A person's names are left out: "Washington" the senator is no stand-in for the United States.
+        for key in sorted(self._observed - self._people):
             actor = self._metonyms.get(key) or found.capitals.get(key)
             if actor is None or actor == key:
                 continue
@@ -244,17 +313,23 @@ class EntityResolver:
         return shown
 
     def _displays(self) -> dict[str, str]:
-        # The curated name when the group holds one, else the name the sources use most (longest on a tie).
-        # A stand-in ("Moscow") is shown only when its group has no other name.
+        # The curated name when the group holds one, else the English name the model gives most, else the name
+        # the sources use most (longest on a tie). A stand-in ("Moscow") is shown only when its group has no
+        # other name.
         tallies: dict[str, Counter[str]] = {}
         for key in self._parent:
             if key not in self._stand_ins:
                 tallies.setdefault(self._find(key), Counter()).update(self._display.get(key, Counter()))
+        english: dict[str, Counter[str]] = {}
+        for key, names in self._english.items():
+            if key not in self._stand_ins:
+                english.setdefault(self._find(key), Counter()).update(names)
         shown: dict[str, str] = {}
         for root, names in tallies.items():
             canon = sorted(self._canon.get(root, ()))
             if canon:
                 shown[root] = self._canonical_name[canon[0]]
-            elif names:
-                shown[root] = max(names.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+            elif names or root in english:
+                pick = english.get(root) or names
+                shown[root] = max(pick.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
         return shown

@@ -109,12 +109,15 @@ class _Merger:
 
     def observe_names(self) -> None:
         # Each way of naming an actor is observed once, with its count: sources repeat the same few names.
-        named: Counter[tuple[str, tuple[str, ...]]] = Counter()
-        named.update((party.name, tuple(party.spellings)) for _, party in self.each(lambda e: e.parties))
-        named.update((mediator.name, ()) for _, mediator in self.each(lambda e: e.mediators))
-        named.update((person.name, tuple(person.spellings)) for _, person in self.each(lambda e: e.people))
-        for (name, spellings), times in named.items():
-            self.resolver.observe(name, spellings, times)
+        named: Counter[tuple[str, tuple[str, ...], str | None, bool]] = Counter()
+        for actors in (lambda e: e.parties, lambda e: e.mediators):
+            named.update((a.name, tuple(a.spellings), a.name_en, False) for _, a in self.each(actors))
+        named.update((p.name, tuple(p.spellings), p.name_en, True) for _, p in self.each(lambda e: e.people))
+        for (name, spellings, english, person), times in named.items():
+            self.resolver.observe(name, spellings, times, english=english, person=person)
+        # Who claims a figure is resolved as the actors are ("DNM" is the Dravic National Movement).
+        for claimant in dict.fromkeys(c.claimant for _, c in self.each(lambda e: e.casualties) if c.claimant):
+            self.resolver.mention(claimant)
         self.resolver.link_fuzzy()
 
     def name(self, value: str | None) -> str | None:
@@ -152,7 +155,7 @@ class _Merger:
             roles, venues, names, citations = slots.setdefault(name, ([], [], [], []))
             roles.append(mediator.role)
             venues.append(mediator.venue or "")
-            names.append(mediator.name)
+            names.extend(self.spellings_of(name, mediator.name, mediator.spellings))
             citations.append(self.cite(number, mediator.evidence))
         return [
             MediatorEntry(
@@ -204,7 +207,7 @@ class _Merger:
 
     def casualties(self) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
         claims = [(claim, self.cite(number, claim.evidence)) for number, claim in self.each(lambda e: e.casualties)]
-        return reconcile(claims, self.name)
+        return reconcile(claims, self.name, self.resolver.is_actor)
 
     def timeline(self) -> list[TimelineEntry]:
         clusters: Clusters[Event] = Clusters(self.embeddings, compatible=same_time, finer=more_precise)

@@ -172,12 +172,11 @@ class Matcher:
         self.predicted = predicted
         # One resolver per article, fed as the briefing feeds its own: every name and spelling either side uses.
         self.resolver = EntityResolver(aliases)
-        for party in [*gold.parties, *predicted.parties]:
-            self.resolver.observe(party.name, party.spellings)
-        for mediator in [*gold.mediators, *predicted.mediators]:
-            self.resolver.observe(mediator.name)
+        actors: list[Party | Mediator] = [*gold.parties, *predicted.parties, *gold.mediators, *predicted.mediators]
+        for actor in actors:
+            self.resolver.observe(actor.name, actor.spellings, english=actor.name_en)
         for person in predicted.people:
-            self.resolver.observe(person.name, person.spellings)
+            self.resolver.observe(person.name, person.spellings, english=person.name_en, person=True)
         self.resolver.link_fuzzy()
         self.figure_errors: list[float] = []
         """Absolute figure errors of the paired casualty claims, once ``results`` has run."""

@@ -39,6 +39,9 @@ _ISO_BY_PRECISION = {
 }
 
 
+# An item's English name (`name_en`) is a plain string, empty when not given, not an optional: the schema is sent
+# with every request, and an optional's "anyOf" costs more of the prompt than the field's description.
+
 # The items are frozen dataclasses with slots, not models: a briefing validates every item of every record
 # (over a hundred thousand at 5,000 records). Built from JSON they took a tenth less time than models, and
 # half the time to free; their JSON Schema is the same.
@@ -119,6 +122,8 @@ class Party:
 
     name: NonEmpty
     """The party's fullest name as this article writes it, e.g. "Colombia", "FARC", "African Union"."""
+    name_en: str = ""
+    """Usual English name (as wire services write it)."""
     kind: PartyKind
     """What sort of actor it is."""
     role: NonEmpty
@@ -135,6 +140,10 @@ class Mediator:
 
     name: NonEmpty
     """The mediator's name as this article writes it, e.g. "Norway", "United Nations"."""
+    name_en: str = ""
+    """Usual English name (as wire services write it)."""
+    spellings: list[NonEmpty] = Field(default_factory=list)
+    """Other names for it in this article, as written."""
     role: MediatorRole
     """How it takes part: host (talks on its soil), mediator, broker (of a deal), facilitator, observer."""
     venue: str | None = None
@@ -149,6 +158,8 @@ class Person:
 
     name: NonEmpty
     """The person's name as written in the article."""
+    name_en: str = ""
+    """Usual English name (as wire services write it)."""
     title: str | None = None
     """Their office or rank as the article gives it, e.g. "Defence Minister", "Lt. Gen."."""
     affiliation: str | None = None

@@ -129,3 +129,53 @@ def test_a_stand_in_never_joins_actors_the_table_keeps_apart(tmp_path: Path) -> 
     resolver = resolver_for("Nairobi", "Kenya", table=AliasTable.load(extra))
     assert resolver.resolve("Nairobi") == "Nairobi County"
     assert resolver.refused == [("kenya", "nairobi")]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "english"),
+    [
+        ("Kiev", "Київ", "Kyiv"),
+        ("Vitali Klychko", "Vitali Klitschko", "Vitali Klitschko"),
+        ("Mullah Muhammad Yaqoob", "Mullah Mohammad Yaqub", "Mullah Mohammad Yaqoob"),
+    ],
+)
+def test_spellings_given_the_same_english_name_are_one_actor_shown_by_that_name(
+    first: str, second: str, english: str
+) -> None:
+    resolver = EntityResolver(AliasTable.load())
+    resolver.observe(first, english=english, person=" " in english)
+    resolver.observe(second, english=english, person=" " in english)
+    resolver.link_fuzzy()
+    assert resolver.resolve(first) == resolver.resolve(second) == english
+
+
+def test_without_an_english_name_transliterations_stay_apart() -> None:
+    # Klitschko / Klychko scores 84: below the threshold, so only the model's English name can join them.
+    assert not one_actor(resolver_for("Vitali Klychko", "Vitali Klitschko"), "Vitali Klychko", "Vitali Klitschko")
+
+
+def test_different_english_names_keep_actors_apart() -> None:
+    resolver = EntityResolver(AliasTable.load())
+    resolver.observe("Kyiv", english="Kyiv")
+    resolver.observe("Kyiv Oblast", english="Kyiv Oblast")
+    resolver.link_fuzzy()
+    assert resolver.resolve("Kyiv") != resolver.resolve("Kyiv Oblast")
+
+
+def test_a_person_named_like_a_capital_is_not_read_as_its_country() -> None:
+    resolver = EntityResolver(AliasTable.load())
+    resolver.observe("United States")
+    resolver.observe("Washington", ["Senator Washington"], person=True)
+    resolver.observe("Moscow")
+    resolver.observe("Russia")
+    resolver.link_fuzzy()
+    assert resolver.resolve("Washington") == "Washington" != resolver.resolve("United States")
+    assert resolver.resolve("Moscow") == "Russia", "a capital named as an actor is still its country"
+
+
+def test_a_stand_in_given_as_its_own_english_name_still_shows_its_country() -> None:
+    resolver = EntityResolver(AliasTable.load())
+    resolver.observe("Moscow", english="Moscow", times=3)
+    resolver.observe("Russia", english="Russia")
+    resolver.link_fuzzy()
+    assert resolver.resolve("Moscow") == "Russia"

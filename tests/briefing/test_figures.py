@@ -175,3 +175,34 @@ def test_every_rendered_line_keeps_the_bound_and_the_best_only_number() -> None:
     assert "no number given" not in compact + full
     html = render(briefing, "html", "full")
     assert "killed, soldiers: at least 7" in html
+
+
+def _claim_output(claimant: str, evidence: str) -> dict[str, Any]:
+    return {"kind": "killed", "figure_text": "11", "low": 11, "best": 11, "high": 11, "victims": "soldiers",
+            "when": "2026-03", "location": "Vintra", "claimant": claimant, "evidence": evidence}  # fmt: skip
+
+
+def test_claimants_are_resolved_as_the_actors_are() -> None:
+    from tests.briefing.test_merge import brief, party, source
+
+    one = source(1, "Ukraine and the Dravic National Movement said 11 soldiers died. Colonel Teodor Brask spoke.",
+                 parties=[party("Dravic National Movement", kind="armed_group"), party("Ukraine")],
+                 people=[{"name": "Teodor Brask", "title": "Colonel", "evidence": "Colonel Teodor Brask spoke"}],
+                 casualties=[_claim_output("Dravic National Movement", "said 11 soldiers died")])  # fmt: skip
+    two = source(2, "Ukraine and the Dravic National Movement. The DNM says 11 soldiers died. "
+                 "Army spokesman Colonel Teodor Brask confirmed 11 deaths.",
+                 parties=[party("Dravic National Movement", kind="armed_group"), party("Ukraine")],
+                 casualties=[_claim_output("DNM", "says 11 soldiers died"),
+                             _claim_output("Army spokesman Colonel Teodor Brask", "confirmed 11 deaths")])  # fmt: skip
+    three = source(3, "Ukraine and the Dravic National Movement. Kyiv says 11 soldiers died, the army says 11 died.",
+                   parties=[party("Dravic National Movement", kind="armed_group"), party("Ukraine")],
+                   casualties=[_claim_output("Kyiv", "Kyiv says 11 soldiers died"),
+                               _claim_output("the army", "the army says 11 died")])  # fmt: skip
+    [story] = brief(one, two, three).stories
+    by_claimant = {c.claimant: sorted(c.source_numbers) for c in story.casualties}
+    assert by_claimant == {
+        "Dravic National Movement": [1, 2],  # an initialism of a listed party is that party
+        "Teodor Brask": [2],  # titles before a listed person's name are set aside
+        "Ukraine": [3],  # a capital standing for a listed country is that country
+        "the army": [3],  # a claimant no record lists as an actor keeps its words
+    }

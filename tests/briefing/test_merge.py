@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,7 +57,7 @@ def test_name_key_ignores_case_accents_and_punctuation() -> None:
     assert name_key("Khawaja M. Asif") == "khawaja m asif"
 
 
-def test_spelling_variants_become_one_mediator_and_one_person() -> None:
+def test_spelling_variants_given_one_english_name_become_one_mediator_and_one_person() -> None:
     texts = ["Turkey hosts. Khawaja Asif spoke.", "Türkiye hosts. Khawaja Mohammad Asif spoke.",
              "Turkiye hosts. Khawaja M. Asif spoke."]  # fmt: skip
     names = [("Turkey", "Khawaja Asif"), ("Türkiye", "Khawaja Mohammad Asif"), ("Turkiye", "Khawaja M. Asif")]
@@ -64,8 +65,8 @@ def test_spelling_variants_become_one_mediator_and_one_person() -> None:
         source(
             i + 1,
             text,
-            mediators=[{"name": m, "role": "host", "evidence": f"{m} hosts"}],
-            people=[{"name": p, "evidence": f"{p} spoke"}],
+            mediators=[{"name": m, "name_en": "Turkey", "role": "host", "evidence": f"{m} hosts"}],
+            people=[{"name": p, "name_en": "Khawaja Asif", "evidence": f"{p} spoke"}],
         )  # fmt: skip
         for i, (text, (m, p)) in enumerate(zip(texts, names, strict=True))
     ]
@@ -77,6 +78,38 @@ def test_spelling_variants_become_one_mediator_and_one_person() -> None:
     assert person.name == "Khawaja Asif" and person.source_numbers == [1, 2, 3]
 
 
+def test_a_mediators_spellings_join_it_as_a_partys_do() -> None:
+    one = source(1, "The Meridian Cooperation Council (MCC) mediates.", mediators=[
+        {"name": "Meridian Cooperation Council", "spellings": ["MCC"], "role": "mediator",
+         "evidence": "The Meridian Cooperation Council (MCC) mediates"}])  # fmt: skip
+    two = source(2, "The council hosts.", mediators=[
+        {"name": "the council", "role": "host", "evidence": "The council hosts"}])  # fmt: skip
+    three = source(
+        3,
+        "MCC envoys arrived.",
+        mediators=[{"name": "MCC", "spellings": ["the council"], "role": "observer", "evidence": "MCC envoys arrived"}],
+    )
+    [mediator] = brief(one, two, three).stories[0].mediators
+    assert mediator.name == "Meridian Cooperation Council" and mediator.source_numbers == [1, 2, 3]
+    assert mediator.names == ["Meridian Cooperation Council", "MCC", "the council"]
+
+
+def test_transliterations_given_one_english_name_are_one_entry_shown_in_english() -> None:
+    one = source(
+        1,
+        "Mayor Vitali Klychko spoke in Kiev.",
+        people=[{"name": "Vitali Klychko", "name_en": "Vitali Klitschko", "evidence": "Mayor Vitali Klychko spoke"}],
+    )
+    two = source(
+        2,
+        "Vitali Klitschko said.",
+        people=[{"name": "Vitali Klitschko", "name_en": "Vitali Klitschko", "evidence": "Vitali Klitschko said"}],
+    )
+    [person] = brief(one, two).stories[0].people
+    assert person.name == "Vitali Klitschko" and person.source_numbers == [1, 2]
+    assert person.names == ["Vitali Klychko", "Vitali Klitschko"]
+
+
 def test_article_spellings_link_names_the_table_does_not_know() -> None:
     one = source(1, "The Northern Front attacked.", parties=[party("Northern Front", "NF", kind="armed_group",
                  evidence="The Northern Front attacked")])  # fmt: skip
@@ -85,24 +118,30 @@ def test_article_spellings_link_names_the_table_does_not_know() -> None:
     assert entry.name == "Northern Front" and entry.source_numbers == [1, 2]
 
 
-def test_distinct_actors_are_never_merged() -> None:
-    # An article wrongly lists "TTP" as a spelling of Pakistan: the alias table keeps them apart.
-    one = source(1, "Pakistan and the TTP and Afghan Taliban.", parties=[
-        party("Pakistan", "TTP"), party("Afghan Taliban", kind="government"),
-        party("Tehrik-e-Taliban Pakistan", kind="armed_group")])  # fmt: skip
-    briefing = brief(one)
+_DISTINCT = "distinct:\n  - [Pakistan, Tehrik-e-Taliban Pakistan]\n"
+
+
+def test_distinct_actors_are_never_merged(tmp_path: Path) -> None:
+    # An article wrongly lists "TTP" as a spelling of Pakistan: the user's alias table keeps them apart.
+    (tmp_path / "aliases.yaml").write_text(_DISTINCT, encoding="utf-8")
+    one = source(1, "The TTP and Pakistan and Afghan Taliban.", parties=[
+        party("Tehrik-e-Taliban Pakistan", "TTP", kind="armed_group"), party("Pakistan", "TTP"),
+        party("Afghan Taliban", kind="government")])  # fmt: skip
+    briefing = merge([one], generated=WHEN, aliases=AliasTable.load(tmp_path / "aliases.yaml"))
     assert sorted(p.name for p in briefing.stories[0].parties) == [
-        "Afghanistan (Taliban government)", "Pakistan", "Tehrik-e-Taliban Pakistan"]  # fmt: skip
+        "Afghan Taliban", "Pakistan", "Tehrik-e-Taliban Pakistan"]  # fmt: skip
     assert any("kept 'Pakistan' and 'TTP' apart" in n for n in briefing.notices)
 
 
-def test_a_refused_link_is_noticed_once_however_many_sources_make_it() -> None:
+def test_a_refused_link_is_noticed_once_however_many_sources_make_it(tmp_path: Path) -> None:
+    (tmp_path / "aliases.yaml").write_text(_DISTINCT, encoding="utf-8")
+    ttp = party("Tehrik-e-Taliban Pakistan", "TTP", kind="armed_group")
     sources = [
-        source(1, "Pakistan and the TTP.", parties=[party("Pakistan", "TTP"), party("TTP", kind="armed_group")]),
+        source(1, "Pakistan and the TTP.", parties=[ttp, party("Pakistan", "TTP")]),
         source(2, "Pakistan, the TTP, Islamabad.", parties=[party("Pakistan", "TTP", "Islamabad")]),
         source(3, "Pakistan and the TTP.", parties=[party("Pakistan", "TTP")]),
     ]
-    briefing = brief(*sources)
+    briefing = merge(sources, generated=WHEN, aliases=AliasTable.load(tmp_path / "aliases.yaml"))
     assert [n for n in briefing.notices if "apart" in n] == [
         "kept 'Pakistan' and 'TTP' apart: the alias table declares them distinct actors"]  # fmt: skip
     by_name = {p.name: p for p in briefing.stories[0].parties}

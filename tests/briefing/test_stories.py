@@ -45,7 +45,7 @@ def test_two_unrelated_stories_are_two_sections_whose_actors_do_not_mix(both: Br
     example, synthetic = sorted(both.stories, key=lambda s: len(s.sources), reverse=True)
     titles = {s.number: s.location for s in both.sources}
     assert {Path(titles[n]).parent.name for n in example.sources} == {"articles"}
-    assert all("synthetic" in titles[n] for n in synthetic.sources) and len(synthetic.sources) == 3
+    assert all("synthetic" in titles[n] for n in synthetic.sources) and len(synthetic.sources) == 5
     assert sorted([*example.sources, *synthetic.sources]) == [s.number for s in both.sources]
     example_actors = {p.name for p in example.parties} | {m.name for m in example.mediators}
     synthetic_actors = {p.name for p in synthetic.parties} | {m.name for m in synthetic.mediators}
@@ -58,14 +58,33 @@ def test_two_unrelated_stories_are_two_sections_whose_actors_do_not_mix(both: Br
 
 
 def test_the_synthetic_story_alone_is_one_story_with_one_entry_per_actor(tmp_path: Path) -> None:
+    # Five outlets, as plain text and as saved pages full of furniture and invisible characters, naming the
+    # actors by initialisms (DNM, M.C.C., NPD), other languages' names and transliterations (Yalo Serin).
     settings = load_settings(cache_dir=tmp_path / "cache")
     briefing = build_briefing([SYNTHETIC / "articles"], settings, replay=SYNTHETIC / "recordings")
     [story] = briefing.stories
-    names = [p.name for p in story.parties]
-    assert len(names) == len(set(names)) and {"Caldria", "Dravic National Movement"} <= set(names)
+    pages = [s.number for s in briefing.sources if s.location.endswith(".html")]
+    assert len(pages) == 2 and not any(s.published_inferred for s in briefing.sources)
+    actors = {
+        "parties": {"Caldria": [1, 2, 3, 4, 5], "Dravic National Movement": [1, 2, 3, 4, 5]},
+        "mediators": {"Meridian Cooperation Council": [1, 2, 3, 4, 5], "Lorvania": [1, 2, 3]},
+        "people": {
+            "Ilse Marrondt": [1, 2, 3, 4, 5], "Anselm Korvath": [1, 2, 3, 4, 5], "Miren Oskarra": [1, 2, 3, 5],
+            "Tomas Arvelo": [1, 2, 5], "Teodor Brask": [1, 4], "Jalo Serrin": [1, 2, 3, 4],
+        },
+    }  # fmt: skip
+    for kind, expected in actors.items():
+        entries = getattr(story, kind)
+        assert {e.name: e.source_numbers for e in entries} == expected, kind
     movement = next(p for p in story.parties if p.name == "Dravic National Movement")
-    assert movement.source_numbers == [1, 2, 3], "three outlets, three spellings, one actor"
-    assert not any("not found word for word" in n for n in briefing.notices)
+    assert {"DNM", "Dravik National Movement", "Narodni Pokret Dravice", "NPD"} <= set(movement.names)
+    assert "Yalo Serin" in next(p for p in story.people if p.name == "Jalo Serrin").names
+    assert {c.claimant for c in story.casualties} == {
+        "Caldrian army", "Dravic National Movement", "Meridian Cooperation Council", "Teodor Brask"}  # fmt: skip
+    citations = [c for fact in _facts(story) for c in fact.citations]
+    assert citations and all(c.found for c in citations), "every evidence quote is found in its article"
+    assert {c.source for c in citations} >= set(pages)
+    assert briefing.notices == []
 
 
 def test_the_example_articles_are_one_story(tmp_path: Path) -> None:

@@ -73,9 +73,10 @@ def test_a_prediction_equal_to_the_gold_scores_perfectly(stem: str) -> None:
     assert all(r.score.f1 == 1.0 and not r.missed and not r.spurious for r in results.values())
 
 
-def test_names_match_through_the_alias_table_and_never_across_distinct_actors() -> None:
+def test_names_match_through_english_names_and_capitals_and_never_across_distinct_actors(tmp_path: Path) -> None:
     gold = _gold(ARTICLE_000).annotation
     predicted = _as_extraction(gold)
+    english = {"Pakistan": "", "Afghanistan": "Afghanistan", "Tehrik-e-Taliban Pakistan": "Tehrik-e-Taliban Pakistan"}
     renamed = predicted.model_copy(
         update={
             "parties": [
@@ -86,11 +87,14 @@ def test_names_match_through_the_alias_table_and_never_across_distinct_actors() 
                         "Afghanistan": "Islamic Emirate of Afghanistan",
                         "Tehrik-e-Taliban Pakistan": "TTP",
                     }[p.name],
+                    name_en=english[p.name],
                     spellings=[],
                 )
                 for p in predicted.parties
             ],  # fmt: skip
-            "mediators": [replace(m, name={"Turkey": "Türkiye"}.get(m.name, m.name)) for m in predicted.mediators],
+            "mediators": [
+                replace(m, name="Türkiye", name_en="Turkey") if m.name == "Turkey" else m for m in predicted.mediators
+            ],
             "demands": [replace(d, by="Islamabad", of="Kabul") for d in predicted.demands],
         }
     )
@@ -98,12 +102,15 @@ def test_names_match_through_the_alias_table_and_never_across_distinct_actors() 
     assert results["parties"].score == Score(matched=3)
     assert results["mediators"].score == Score(matched=2)
     assert results["demands"].score == Score(matched=1)
-    # Pakistan and the TTP are declared distinct: the TTP does not stand in for Pakistan.
+    # Declared distinct in the user's table, the TTP does not stand in for Pakistan whatever an article lists.
     swapped = predicted.model_copy(
         update={"parties": [p for p in predicted.parties if p.name != "Pakistan"] + [
-            replace(predicted.parties[2], name="Tehrik-i-Taliban Pakistan", spellings=["Pakistan"])]}
+            replace(predicted.parties[2], name="Tehrik-i-Taliban Pakistan", name_en="Tehrik-e-Taliban Pakistan",
+                    spellings=["Pakistan"])]}
     )  # fmt: skip
-    assert _results(gold, swapped)["parties"].missed == ["Pakistan"]
+    table = tmp_path / "aliases.yaml"
+    table.write_text("distinct:\n  - [Pakistan, Tehrik-e-Taliban Pakistan]\n", encoding="utf-8")
+    assert Matcher(gold, swapped, AliasTable.load(table)).results()["parties"].missed == ["Pakistan"]
 
 
 def test_a_wrong_casualty_figure_is_a_miss_and_a_spurious_claim_paired_as_a_near_miss() -> None:
