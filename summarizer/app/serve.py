@@ -101,7 +101,7 @@ def serve(
         else None
     )
     server = LoopbackServer(
-        read_recordings(recordings),
+        read_recordings(recordings, task=None),  # the stories' top lines too
         host=host,
         port=port,
         latency=latency,
