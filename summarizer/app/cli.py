@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
+from summarizer.app.batch import batch_app
 from summarizer.app.console import check_output, handle_errors, report, say, watching, write
 from summarizer.app.evaluate import evaluate
 from summarizer.app.options import (
@@ -43,6 +44,7 @@ app = typer.Typer(
 )
 cache_app = typer.Typer(help="Inspect or empty the response cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
+app.add_typer(batch_app, name="batch")
 
 
 def _version() -> str:
