@@ -119,11 +119,13 @@ class _Tally:
         return Usage.of(self.prompt_tokens, self.completion_tokens) if self.answered else None
 
 
-class _Built(Exception):
-    """The first request of an article as instructor built it, caught before it was sent."""
+class _Built(IncompleteOutputException):
+    """The first request of an article as instructor built it, caught before it was sent. Raised from ``_send``
+    to stop there: instructor passes an IncompleteOutputException on to the caller as it is, without logging a
+    failed call or re-asking."""
 
     def __init__(self, body: dict[str, Any]) -> None:
-        super().__init__("request built")
+        super().__init__("request built, not sent")
         self.body = body
 
 
