@@ -18,7 +18,7 @@ from summarizer.extraction.cost import PriceTable, price_usage
 from summarizer.extraction.records import Record, Usage
 from summarizer.replay.batches import BatchFaults
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS
+from tests.conftest import ARTICLES, FAKE_KEY
 
 runner = CliRunner()
 
@@ -29,6 +29,10 @@ class _Listening(LoopbackServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bodies: list[dict[str, Any]] = []
+
+    def __enter__(self) -> _Listening:
+        self.start()
+        return self
 
     def answer(self, handler: Any, request: dict[str, Any]) -> None:
         self.bodies.append(request)
