@@ -8,9 +8,10 @@ answer is in, so the limit follows real usage instead of guesses.
 The endpoint's headers (OpenAI's: ``x-ratelimit-limit-*``, ``-remaining-*`` and ``-reset-*`` for requests and
 tokens) say how much of each limit was left when a request was counted, and how long until it is all back. The
 limiter takes each limit as OpenAI keeps it, a bucket refilled evenly until the reset time, and lets a request go
-once it fits in either of two lower bounds of what is left: what the last report said, refilled since, less what
-was sent after it; or the limit less everything sent in the last minute (which holds whatever the report). A
-request is counted at its estimate until its answer reports its tokens. Headers absent, only the settings pace.
+once it fits in what the latest report left, refilled since, less what was sent after it (each request counted at
+its estimate until its answer reports its tokens). The report is the endpoint's own count, so it also holds what
+others sharing the key spent. A waiting request goes as soon as an answer's tokens or a newer report make room.
+Headers absent, only the settings pace.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ class RateLimiter:
         while self._window and self._window[0].at <= now - self.period:
             self._tokens -= self._window.popleft().tokens
         for kind, report in list(self._reports.items()):
-            if report.at <= now - self.period:  # the window's own bound holds from here on
+            if report.at <= now - self.period:  # a minute on, the limit has come back whatever was spent then
                 del self._reports[kind]
 
     def _window_delay(self, now: float, limit: int | None, costs: list[int], cost: int) -> float:
@@ -155,9 +156,9 @@ class RateLimiter:
         if report is None:
             return 0.0
         since = sum(spent for slot, spent in zip(self._window, costs, strict=True) if slot.at > report.at)
-        by_report = report.fits_after(now, since + cost)
-        by_window = self._window_delay(now, report.limit, costs, cost)
-        delay = min(by_report, by_window)
+        delay = report.fits_after(now, since + cost)
+        if math.isinf(delay):  # more than the limit is out since the report: wait for a newer one, or its expiry
+            delay = report.at + self.period - now
         return delay + _GUARD if delay > 0 else 0.0
 
     def _delay(self, now: float, tokens: int) -> float:
