@@ -119,23 +119,6 @@ class _Tally:
         return Usage.of(self.prompt_tokens, self.completion_tokens) if self.answered else None
 
 
-class _Built(IncompleteOutputException):
-    """The first request of an article as instructor built it, caught before it was sent. Raised from ``_send``
-    to stop there: instructor passes an IncompleteOutputException on to the caller as it is, without logging a
-    failed call or re-asking."""
-
-    def __init__(self, body: dict[str, Any]) -> None:
-        super().__init__("request built, not sent")
-        self.body = body
-
-
-def _built(exc: BaseException) -> _Built | None:
-    seen: BaseException | None = exc
-    while seen is not None and not isinstance(seen, _Built):
-        seen = seen.__cause__ or seen.__context__
-    return seen
-
-
 # instructor's hooks and the HTTP client's event hooks belong to the shared client, but run on the task
 # of the article being extracted: these name that article's tally and the rate-limit slot of its request.
 _current_tally: contextvars.ContextVar[_Tally | None] = contextvars.ContextVar("current_tally", default=None)
@@ -261,7 +244,7 @@ class Extractor:
         if not self._name_the_tool and isinstance(kwargs.get("tool_choice"), dict):
             kwargs = {**kwargs, "tool_choice": "required"}
         if tally.capture:
-            raise _Built(kwargs)
+            raise completions.RequestBuilt(kwargs)
         if tally.given is not None:
             answer, tally.given = tally.given, None
             tally.attempts += 1
@@ -383,7 +366,7 @@ class Extractor:
         try:
             await self.extract(article, "", tally=tally)
         except Exception as exc:
-            built = _built(exc)
+            built = completions.built_request(exc)
             if built is None:
                 raise
             return built.body
