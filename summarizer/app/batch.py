@@ -143,6 +143,10 @@ def collect(
             display.start(len(state.requests))
             collected = asyncio.run(runner.collect(state, progress=display))
             while wait is not None and collected.state.state == "pending":
+                if not options.quiet:
+                    now = collected.state
+                    say(f"batch {now.id}: {now.status} ({now.completed}/{len(now.requests)} done); asking again in "
+                        f"{wait:g} s")  # fmt: skip
                 time.sleep(wait)
                 collected = asyncio.run(runner.collect(state, progress=display))
         if collected.state.state == "pending":

@@ -101,6 +101,8 @@ def test_submit_status_collect_then_brief_gives_the_live_briefing(
     assert sorted((line["body"] for line in lines), key=json.dumps) == sorted(server.bodies, key=json.dumps)
     again = _run("batch", "submit", str(ARTICLES), server=server, cache=batch_cache)
     assert "0 submitted" in again.stderr and "5 already cached" in again.stderr
+    for path in batch_cache.rglob("*"):
+        assert not path.is_file() or FAKE_KEY.encode() not in path.read_bytes(), path
 
 
 def test_failed_lines_are_asked_live_and_invalid_answers_re_asked(
@@ -199,3 +201,12 @@ def test_an_unknown_batch_id_is_one_line_naming_the_fix(server: LoopbackServer, 
     result = _run("batch", "collect", "batch_nope", server=server, cache=tmp_path)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: no batch batch_nope was submitted") and "batch status" in result.stderr
+
+
+def test_collect_wait_polls_until_the_batch_has_ended(recordings: dict[str, Record], tmp_path: Path) -> None:
+    with _Listening(recordings, batches=BatchFaults(processing=1.0)) as server:
+        assert _run("batch", "submit", str(ARTICLES), server=server, cache=tmp_path).exit_code == 0
+        collected = _run("batch", "collect", "--wait", "0.3", server=server, cache=tmp_path)
+    assert collected.exit_code == 0, collected.output
+    assert "in_progress (0/5 done); asking again in 0.3 s" in collected.stderr
+    assert "5 answered by the batch" in collected.stderr
