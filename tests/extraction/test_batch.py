@@ -210,3 +210,13 @@ def test_collect_wait_polls_until_the_batch_has_ended(recordings: dict[str, Reco
     assert collected.exit_code == 0, collected.output
     assert "in_progress (0/5 done); asking again in 0.3 s" in collected.stderr
     assert "5 answered by the batch" in collected.stderr
+
+
+def test_a_batch_is_followed_at_the_endpoint_it_was_submitted_to(recordings: dict[str, Record], tmp_path: Path) -> None:
+    with _Listening(recordings) as server, _Listening(recordings) as other:
+        (batch_id,) = _run("batch", "submit", str(ARTICLES), server=server, cache=tmp_path).stdout.split()
+        elsewhere = _run("batch", "status", server=other, cache=tmp_path)
+    assert elsewhere.exit_code == 2
+    assert elsewhere.stderr.strip() == (
+        f"error: batch {batch_id} was submitted to {server.url}, not {other.url}; run it --base-url {server.url}"
+    )

@@ -146,8 +146,15 @@ class BatchRunner:
                 _log.info("batch %s: %d request(s) submitted", batch.id, len(job))
         return done
 
+    def _check(self, state: BatchState) -> None:
+        """Raise UserError when ``state``'s batch was submitted to another endpoint than the settings'."""
+        if state.endpoint != self.where:
+            flag = "without --base-url" if state.endpoint == "the OpenAI API" else f"--base-url {state.endpoint}"
+            raise UserError(f"batch {state.id} was submitted to {state.endpoint}, not {self.where}; run it {flag}")
+
     async def refresh(self, state: BatchState) -> BatchState:
         """``state`` with the endpoint's current status and counts, saved."""
+        self._check(state)
         async with self._client() as client:
             batch = await client.batches.retrieve(state.id)
         counts = batch.request_counts
@@ -165,6 +172,7 @@ class BatchRunner:
 
     async def cancel(self, state: BatchState) -> BatchState:
         """Ask the endpoint to stop ``state``'s batch; what it answered stays collectable."""
+        self._check(state)
         async with self._client() as client:
             await client.batches.cancel(state.id)
         return await self.refresh(state)
