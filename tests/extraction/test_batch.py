@@ -220,3 +220,11 @@ def test_a_batch_is_followed_at_the_endpoint_it_was_submitted_to(recordings: dic
     assert elsewhere.stderr.strip() == (
         f"error: batch {batch_id} was submitted to {server.url}, not {other.url}; run it --base-url {server.url}"
     )
+
+
+def test_a_rejected_key_is_one_line_and_nothing_is_kept(recordings: dict[str, Record], tmp_path: Path) -> None:
+    with LoopbackServer(recordings, require_key="another-test-key") as guarded:
+        result = _run("batch", "submit", str(ARTICLES), server=guarded, cache=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {guarded.url} rejected the API key (401); check OPENAI_API_KEY"
+    assert BatchStore(tmp_path).all() == []

@@ -214,6 +214,13 @@ class BatchRunner:
                 f"under other settings (model {state.model}, mode {state.mode}); they are not collected"
             )
         collected.notices.extend(f"batch {state.id}: {n}; asked live" for n in notes[:20])
+        if len(notes) > 20:
+            collected.notices.append(f"batch {state.id}: {len(notes) - 20} more line(s) like these, asked live")
+        if state.status == "failed":
+            collected.notices.append(
+                f"batch {state.id} failed at {self.where} before answering; its {len(state.requests)} request(s) "
+                "are asked live"
+            )
         cache = ResponseCache(self.settings.cache_dir)
         try:
             gate = asyncio.Semaphore(self.settings.concurrency)
@@ -226,10 +233,13 @@ class BatchRunner:
                     if progress is not None:
                         progress(result)
 
-                async with asyncio.TaskGroup() as group:
-                    for key in state.requests:
-                        if key in by_key:
-                            group.create_task(one(key, by_key[key]))
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        for key in state.requests:
+                            if key in by_key:
+                                group.create_task(one(key, by_key[key]))
+                except BaseExceptionGroup as failed:  # no article can succeed (the key refused, say): say why
+                    raise failed.exceptions[0] from None
         finally:
             cache.close()
         collected.state = state.model_copy(update={"state": "collected"})
