@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from summarizer.app.console import handle_errors, say, watching
 from summarizer.app.options import PathsArg, RunOptions, run_options
-from summarizer.errors import ExitCode
+from summarizer.errors import ExitCode, UserError
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
+    from summarizer.extraction.batch.jobs import BatchState
     from summarizer.extraction.batch.service import BatchRunner, Collected
 
 batch_app = typer.Typer(
@@ -23,6 +25,17 @@ batch_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+BatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        help="Send the articles not yet cached through the Batch API (half the price, answered within 24 h), wait "
+        "for them with a progress bar, collect them, then brief.",
+    ),
+]
+POLL = 30.0
+"""Seconds between two looks at a running batch while ``brief --batch`` waits."""
 
 BatchIdArg = Annotated[
     str | None, typer.Argument(help="A batch id (default: every batch submitted with this cache).", metavar="[ID]")
@@ -157,3 +170,43 @@ def collect(
         _report(collected, runner.settings, options.quiet)
         failed = failed or any(r.outcome == "failed" for r in collected.results)
     raise typer.Exit(ExitCode.PARTIAL if left or failed else ExitCode.OK)
+
+
+def _wait(runner: BatchRunner, state: BatchState, quiet: bool) -> BatchState:
+    """``state`` once its batch has ended, looking every ``POLL`` seconds, with a progress bar of its counts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from summarizer.app.console import err
+    from summarizer.extraction.batch.jobs import ENDED
+
+    bar = Progress(TextColumn("batch {task.fields[status]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, disable=quiet or not err.is_terminal)  # fmt: skip
+    with bar:
+        task = bar.add_task("batch", total=len(state.requests), status=state.status)
+        while True:
+            state = asyncio.run(runner.refresh(state))
+            bar.update(task, completed=state.completed + state.failed, status=state.status)
+            if state.status in ENDED:
+                return state
+            time.sleep(POLL)
+
+
+def through_batches(paths: list[Path], replay: Path | None, options: RunOptions) -> None:
+    """``brief --batch`` before it briefs: submit the articles neither cached nor in a batch yet, wait for every
+    batch that holds some of them, and collect those into the cache."""
+    if replay is not None:
+        raise UserError("--batch and --replay do not go together: a replay answers at once; drop one of them")
+    runner = _runner(options)
+    done = asyncio.run(runner.submit(paths))
+    if not options.quiet:
+        sent = sum(len(b.requests) for b in done.batches)
+        say(f"batch: {sent} article(s) submitted in {len(done.batches)} batch(es), {done.cached} already cached")
+    for state in [s for s in runner.store.chosen(None, pending_only=True) if s.id in done.pending_ids]:
+        if not options.quiet:
+            say(f"batch {state.id}: waiting for {len(state.requests)} answer(s) (Ctrl-C stops; `summarizer batch "
+                "collect` resumes)")  # fmt: skip
+        state = _wait(runner, state, options.quiet)
+        with watching(runner.settings, quiet=options.quiet, verbose=options.verbose, label="collecting") as display:
+            display.start(len(state.requests))
+            collected = asyncio.run(runner.collect(state, progress=display))
+        _report(collected, runner.settings, options.quiet)

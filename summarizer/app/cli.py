@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
-from summarizer.app.batch import batch_app
+from summarizer.app.batch import BatchOpt, batch_app, through_batches
 from summarizer.app.console import check_output, handle_errors, report, say, watching, write
 from summarizer.app.evaluate import evaluate
 from summarizer.app.options import (
@@ -94,6 +94,7 @@ def brief(
             "--detail", help="compact: each fact once; full: also every wording, role and summary, for review."
         ),
     ] = "compact",
+    batch: BatchOpt = False,
     *,
     options: RunOptions,
 ) -> None:
@@ -106,6 +107,8 @@ def brief(
     daily = parse_day(day)
     alias_table = check_briefing_inputs(settings, aliases or [])
     check_output(output)
+    if batch:
+        through_batches(paths, replay, options)
     run = _extract(paths, replay, options, settings)
     if not run.records:
         say("error: no article could be extracted; nothing to brief")

@@ -18,7 +18,7 @@ from summarizer.extraction.cost import PriceTable, price_usage
 from summarizer.extraction.records import Record, Usage
 from summarizer.replay.batches import BatchFaults
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY
+from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS
 
 runner = CliRunner()
 
@@ -228,3 +228,17 @@ def test_a_rejected_key_is_one_line_and_nothing_is_kept(recordings: dict[str, Re
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {guarded.url} rejected the API key (401); check OPENAI_API_KEY"
     assert BatchStore(tmp_path).all() == []
+
+
+def test_brief_batch_submits_waits_collects_and_briefs(recordings: dict[str, Record], tmp_path: Path) -> None:
+    with _Listening(recordings) as server:
+        result = _run("brief", str(ARTICLES), "--batch", "-f", "json", server=server, cache=tmp_path / "batch")
+        assert "5 answered by the batch" in result.stderr
+        assert server.bodies == []
+        from_batch = _briefing(result)
+        live = _briefing(_run("brief", str(ARTICLES), "-f", "json", server=server, cache=tmp_path / "live"))
+    for source in [*from_batch["sources"], *live["sources"]]:
+        del source["origin"]
+    assert from_batch == live
+    both = runner.invoke(app, ["brief", str(ARTICLES), "--batch", "--replay", str(RECORDINGS)])
+    assert both.exit_code == 2 and "--batch and --replay do not go together" in both.stderr

@@ -153,6 +153,6 @@ class BatchStore:
             return [self.load(batch_id)]
         return [s for s in self.all() if not pending_only or s.state == "pending"]
 
-    def pending_keys(self) -> set[str]:
-        """The cache keys of the requests in batches not yet collected."""
-        return {key for state in self.all() if state.state == "pending" for key in state.requests}
+    def pending_keys(self) -> dict[str, str]:
+        """The cache keys of the requests in batches not yet collected, with their batch's id."""
+        return {key: state.id for state in self.all() if state.state == "pending" for key in state.requests}

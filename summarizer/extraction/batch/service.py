@@ -48,6 +48,8 @@ class Submitted:
     articles: int = 0
     cached: int = 0
     already_pending: int = 0
+    pending_ids: set[str] = field(default_factory=set)
+    """The batches not yet collected that hold some of the articles, those just submitted among them."""
     input_errors: list[InputError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
@@ -111,6 +113,7 @@ class BatchRunner:
             for key, article in self._keys(loaded.articles).items():
                 if key in pending:
                     done.already_pending += 1
+                    done.pending_ids.add(pending[key])
                 elif cache.get(key) is not None:
                     done.cached += 1
                 else:
@@ -143,6 +146,7 @@ class BatchRunner:
                 )
                 self.store.save(state)
                 done.batches.append(state)
+                done.pending_ids.add(state.id)
                 _log.info("batch %s: %d request(s) submitted", batch.id, len(job))
         return done
 
