@@ -156,7 +156,8 @@ class RateLimiter:
         if report is None:
             return 0.0
         since = sum(spent for slot, spent in zip(self._window, costs, strict=True) if slot.at > report.at)
-        delay = report.fits_after(now, since + cost)
+        # A request estimated above the whole limit goes once all of it is back, rather than never.
+        delay = report.fits_after(now, since + min(cost, report.limit))
         if math.isinf(delay):  # more than the limit is out since the report: wait for a newer one, or its expiry
             delay = report.at + self.period - now
         return delay + _GUARD if delay > 0 else 0.0

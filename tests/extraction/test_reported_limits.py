@@ -50,6 +50,15 @@ def test_a_report_paces_what_follows_it_and_its_refill() -> None:
     assert limiter._delay(now[0], 500) == pytest.approx(200 / (1100 / 66) + 0.02)
 
 
+def test_a_request_larger_than_the_reported_limit_goes_once_all_of_it_is_back() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    limiter.observe(asyncio.run(limiter.acquire(0)), _headers(1000, 400, "36s"))
+    assert limiter._delay(now[0], 5000) == pytest.approx(36 + 0.02)
+    now[0] = 36.0
+    assert limiter._delay(now[0], 5000) == 0.0
+
+
 def test_a_request_waiting_for_the_limit_goes_as_soon_as_an_answer_frees_room() -> None:
     async def run() -> float:
         limiter = RateLimiter()

@@ -3,7 +3,10 @@ and its latency drawn from a seeded distribution."""
 
 from __future__ import annotations
 
+import signal
 import statistics
+import subprocess
+import sys
 
 import openai
 import pytest
@@ -14,7 +17,7 @@ from summarizer.ingest.articles import load_articles
 from summarizer.replay.latency import Latency
 from summarizer.replay.quota import Limits, Quota, go_duration
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY
+from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
 
 
 @pytest.mark.parametrize(
@@ -100,3 +103,28 @@ def test_latency_draws_are_seeded_with_the_median_asked_and_a_long_tail() -> Non
     assert statistics.median(many) == pytest.approx(3.0, rel=0.05)
     assert max(many) > 3 * 3.0, "a long tail"
     assert Latency(2.0).draw() == 2.0 and not Latency(0.0)
+
+
+def test_serve_enforces_the_limits_and_latency_it_is_given_and_says_so() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "summarizer", "serve", "--recordings", str(RECORDINGS), "--port", str(port),
+               "--tpm", "40000", "--rpm", "100", "--latency", "0.2", "--latency-spread", "0.5", "--latency-seed", "3",
+               "--batch-outcome", "expired", "--batch-failed-lines", "2"]  # fmt: skip
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        banner = [proc.stderr.readline().strip() for _ in range(5)]
+        assert banner[2:] == [
+            "latency: lognormal, median 0.2 s, spread 0.5 (seed 3)",
+            "limits: 100 requests and 40,000 tokens per 60 s, enforced with 429s",
+            "batches: expired after 0 s, 2 failed and 0 invalid line(s) each",
+        ]
+        article = load_articles([ARTICLES / "004_29d29f48ff22ceaf.txt"]).articles[0]
+        messages = [{"role": "user", "content": f"Extract.\n<article_text>\n{article.text}\n</article_text>"}]
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=FAKE_KEY, max_retries=0)
+        answered = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=messages)  # type: ignore[arg-type]
+        assert answered.headers["x-ratelimit-limit-requests"] == "100"
+        assert answered.headers["x-ratelimit-remaining-requests"] == "99"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
