@@ -165,6 +165,8 @@ class RateLimiter:
     def _delay(self, now: float, tokens: int) -> float:
         """Seconds until a request of ``tokens`` fits; 0 when it fits now."""
         self._expire(now)
+        if not self.active:
+            return 0.0
         requests = [1] * len(self._window)
         spent = [slot.tokens for slot in self._window]
         delays = (
