@@ -38,7 +38,7 @@ POLL = 30.0
 """Seconds between two looks at a running batch while ``brief --batch`` waits."""
 
 BatchIdArg = Annotated[
-    str | None, typer.Argument(help="A batch id (default: every batch submitted with this cache).", metavar="[ID]")
+    str | None, typer.Argument(help="A batch id (default: every batch submitted with this cache).", metavar="ID")
 ]
 
 
