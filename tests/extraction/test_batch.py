@@ -242,3 +242,19 @@ def test_brief_batch_submits_waits_collects_and_briefs(recordings: dict[str, Rec
     assert from_batch == live
     both = runner.invoke(app, ["brief", str(ARTICLES), "--batch", "--replay", str(RECORDINGS)])
     assert both.exit_code == 2 and "--batch and --replay do not go together" in both.stderr
+
+
+@pytest.mark.parametrize("mode", ["json", "json_schema", "md_json"])
+def test_every_mode_goes_through_a_batch_as_it_goes_live(
+    mode: str, recordings: dict[str, Record], tmp_path: Path
+) -> None:
+    with _Listening(recordings) as server:
+        assert _run("batch", "submit", str(ARTICLES), "--mode", mode, server=server, cache=tmp_path).exit_code == 0
+        collected = _run("batch", "collect", "--mode", mode, server=server, cache=tmp_path)
+        assert collected.exit_code == 0, collected.output
+        assert "5 answered by the batch" in collected.stderr
+        input_file = next(iter(server.desk.batches.values())).input_file_id
+        lines = [json.loads(line) for line in server.desk.files[input_file][1].decode().splitlines()]
+        live = _run("extract", str(ARTICLES), "--mode", mode, server=server, cache=tmp_path / "live")
+        assert live.exit_code == 0
+    assert sorted((line["body"] for line in lines), key=json.dumps) == sorted(server.bodies, key=json.dumps)
