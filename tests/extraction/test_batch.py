@@ -258,3 +258,16 @@ def test_every_mode_goes_through_a_batch_as_it_goes_live(
         live = _run("extract", str(ARTICLES), "--mode", mode, server=server, cache=tmp_path / "live")
         assert live.exit_code == 0
     assert sorted((line["body"] for line in lines), key=json.dumps) == sorted(server.bodies, key=json.dumps)
+
+
+def test_an_endpoint_without_a_batch_api_is_one_line_naming_the_way_out(tmp_path: Path) -> None:
+    from tests.conftest import scripted_endpoint
+
+    not_found = json.dumps({"error": {"message": "404 page not found", "type": "not_found"}}).encode()
+    with scripted_endpoint([(404, not_found)]) as url:
+        result = runner.invoke(app, ["batch", "submit", str(ARTICLES), "--base-url", url, "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {url} answered 404: 404 page not found; it may have no Batch API: brief live (`summarizer brief` "
+        "without --batch)"
+    )

@@ -80,7 +80,9 @@ class BatchRunner:
         self.where = settings.base_url or "the OpenAI API"
 
     @contextlib.asynccontextmanager
-    async def _client(self) -> AsyncIterator[openai.AsyncOpenAI]:
+    async def _client(self, on_404: str = "check the batch id") -> AsyncIterator[openai.AsyncOpenAI]:
+        """An openai client for the Files and Batch APIs; its errors raised as one line, ``on_404`` the fix for a
+        404."""
         assert self.settings.api_key is not None
         client = openai.AsyncOpenAI(
             api_key=self.settings.api_key.get_secret_value(),
@@ -93,7 +95,7 @@ class BatchRunner:
         except openai.AuthenticationError:
             raise ConfigError(f"{self.where} rejected the API key (401); check OPENAI_API_KEY") from None
         except openai.NotFoundError as exc:
-            raise UserError(f"{fault_text(exc, self.where, self.settings.timeout)}; check the batch id") from None
+            raise UserError(f"{fault_text(exc, self.where, self.settings.timeout)}; {on_404}") from None
         except openai.APIError as exc:
             raise TransportError(fault_text(exc, self.where, self.settings.timeout)) from None
         finally:
@@ -125,7 +127,7 @@ class BatchRunner:
         keys = list(todo)
         absolute = [str(Path(p).resolve()) for p in paths]
         limits = {"max_requests": max_requests} if max_requests else {}
-        async with self._client() as client:
+        async with self._client("it may have no Batch API: brief live (`summarizer brief` without --batch)") as client:
             start = 0
             for job in split_lines(lines, **limits):
                 uploaded = await client.files.create(file=("summarizer-batch.jsonl", b"".join(job)), purpose="batch")
