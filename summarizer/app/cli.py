@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
+from summarizer.app.batch import BatchOpt, batch_app, through_batches
 from summarizer.app.console import check_output, handle_errors, report, say, watching, write
 from summarizer.app.evaluate import evaluate
 from summarizer.app.options import (
@@ -43,6 +44,7 @@ app = typer.Typer(
 )
 cache_app = typer.Typer(help="Inspect or empty the response cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
+app.add_typer(batch_app, name="batch")
 
 
 def _version() -> str:
@@ -100,6 +102,7 @@ def brief(
         ),
     ] = "compact",
     no_synthesis: NoSynthesisOpt = False,
+    batch: BatchOpt = False,
     *,
     options: RunOptions,
 ) -> None:
@@ -113,6 +116,8 @@ def brief(
     daily = parse_day(day)
     alias_table = check_briefing_inputs(settings, aliases or [])
     check_output(output)
+    if batch:
+        through_batches(paths, replay, options)
     run = _extract(paths, replay, options, settings)
     if not run.records:
         say("error: no article could be extracted; nothing to brief")

@@ -15,7 +15,41 @@ def serve(
     recordings: Annotated[Path, typer.Option("--recordings", help="Folder of recording files.", file_okay=False)],
     host: Annotated[str, typer.Option("--host", help="Address to bind; keep it on loopback.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8000,
-    latency: Annotated[float, typer.Option("--latency", help="Seconds from a request's arrival to its answer.")] = 0.0,
+    latency: Annotated[
+        float, typer.Option("--latency", min=0.0, help="Seconds from a request's arrival to its answer (the median).")
+    ] = 0.0,
+    latency_spread: Annotated[
+        float,
+        typer.Option(
+            "--latency-spread",
+            min=0.0,
+            help="Draw each latency from a lognormal distribution around --latency, with this sigma of its "
+            "logarithm (0.5: one answer in twenty over 2.3 times the median); 0 keeps it fixed.",
+        ),
+    ] = 0.0,
+    latency_seed: Annotated[int | None, typer.Option("--latency-seed", help="Seed for the latency draws.")] = None,
+    rpm: Annotated[
+        int | None, typer.Option("--rpm", min=1, help="Enforce this many requests per minute, as OpenAI does (429).")
+    ] = None,
+    tpm: Annotated[
+        int | None, typer.Option("--tpm", min=1, help="Enforce this many tokens per minute, as OpenAI does (429).")
+    ] = None,
+    batch_outcome: Annotated[
+        Literal["completed", "expired", "in_progress"],
+        typer.Option(
+            "--batch-outcome",
+            help="How Batch API jobs end: completed; expired (half done); or in_progress until cancelled.",
+        ),
+    ] = "completed",
+    batch_failed: Annotated[
+        int, typer.Option("--batch-failed-lines", min=0, help="The first N lines of each batch fail (500).")
+    ] = 0,
+    batch_invalid: Annotated[
+        int, typer.Option("--batch-invalid-lines", min=0, help="The next N lines' answers fail the schema.")
+    ] = 0,
+    batch_processing: Annotated[
+        float, typer.Option("--batch-processing", min=0.0, help="Seconds a batch stays in_progress.")
+    ] = 0.0,
     fail_first: Annotated[int, typer.Option("--fail-first", help="Answer the first N requests with 503.")] = 0,
     fault: Annotated[
         list[str] | None,
@@ -79,10 +113,14 @@ def serve(
     ] = 8192,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log each request line and handler errors.")] = False,
 ) -> None:
-    """Answer OpenAI chat completions from recordings, for tests, replays and benchmarks; optionally with
-    injected faults, to exercise a client's retries, and with a local server's quirks."""
+    """Answer OpenAI chat completions (and Batch API jobs) from recordings, for tests, replays and benchmarks;
+    optionally with injected faults, to exercise a client's retries, a provider's rate limits, and a local
+    server's quirks."""
     from summarizer.extraction.records import read_recordings
+    from summarizer.replay.batches import BatchFaults
     from summarizer.replay.faults import FaultPlan, Quirks
+    from summarizer.replay.latency import Latency
+    from summarizer.replay.quota import Limits
     from summarizer.replay.server import LoopbackServer
 
     options = (fault, fault_rate, fault_kinds, fault_schedule, fault_seed, retry_after, hang, slow_delay)
@@ -104,7 +142,9 @@ def serve(
         read_recordings(recordings, task=None),  # the stories' top lines too
         host=host,
         port=port,
-        latency=latency,
+        latency=Latency(latency, latency_spread, seed=latency_seed),
+        limits=Limits(rpm=rpm, tpm=tpm),
+        batches=BatchFaults(batch_outcome, batch_failed, batch_invalid, batch_processing),
         fail_first=fail_first,
         faults=plan,
         quirks=Quirks(tool_choice=tool_choice, drop_tools=drop_tools, context=context),
@@ -114,6 +154,8 @@ def serve(
     say(server.faults.describe())
     if server.quirks != Quirks():
         say(server.quirks.describe())
+    for line in (server.latency.describe(), server.limits.describe(), server.desk.faults.describe()):
+        say(line)
 
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

@@ -83,7 +83,8 @@ class Source(_Model):
     published_inferred: bool = False
     """True when the publication date was inferred from the text, not given by the outlet."""
     origin: str
-    """How its record was made: ``recorded`` from a live endpoint or ``authored`` by hand."""
+    """How its record was made: ``recorded`` from a live endpoint, ``batch`` from its Batch API, or ``authored``
+    by hand."""
     summary: str
 
 

@@ -20,6 +20,7 @@ import functools
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,10 @@ class _Tally:
     """The validation error of the last rejected answer: instructor re-asks after this one, and only this one."""
     raw_answer: str | None = None
     """The last rejected answer as the model wrote it."""
+    given: object = None
+    """An answer already had for the first request (a Batch API result), used instead of sending it."""
+    capture: bool = False
+    """Build the first request and stop there, raising ``_Built`` with it, instead of sending it."""
 
     def usage(self) -> Usage | None:
         """Tokens summed over every answer; None when no answer came back."""
@@ -147,10 +152,13 @@ class Extractor:
         """Whether tool_choice names the tool; False once the server has refused or ignored that."""
         # One connection per concurrent request, so none waits for a pooled connection.
         limits = httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
-        # The request hook sees every HTTP request the client sends, whichever layer retried it.
-        http_client = openai.DefaultAsyncHttpxClient(
-            event_hooks={"request": [self._before_request]}, limits=limits, verify=tls_context()
-        )
+        # The request hook sees every HTTP request the client sends, whichever layer retried it; the response
+        # hook every answer's rate-limit headers, a 429's included.
+        hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": [self._before_request],
+            "response": [self._after_response],
+        }
+        http_client = openai.DefaultAsyncHttpxClient(event_hooks=hooks, limits=limits, verify=tls_context())
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),
             base_url=settings.base_url,
@@ -195,6 +203,9 @@ class Extractor:
 
         request.extensions = {**request.extensions, "trace": trace}
 
+    async def _after_response(self, response: httpx2.Response) -> None:
+        self.limiter.observe(_current_slot.get(), response.headers)
+
     def messages(self, article: Article) -> list[ChatCompletionMessageParam]:
         """The chat messages sent for ``article`` (in ``json_schema`` mode the system message carries the field
         guide)."""
@@ -229,6 +240,14 @@ class Extractor:
         assert tally is not None, "requests are sent from extract() only"
         if not self._name_the_tool and isinstance(kwargs.get("tool_choice"), dict):
             kwargs = {**kwargs, "tool_choice": "required"}
+        if tally.capture:
+            raise completions.RequestBuilt(kwargs)
+        if tally.given is not None:
+            answer, tally.given = tally.given, None
+            tally.attempts += 1
+            tally.last_answer = answer
+            self._count(answer, tally)
+            return answer
         try:
             answer = await self._post(kwargs, tally)
         except openai.BadRequestError as exc:
@@ -337,12 +356,28 @@ class Extractor:
         key = self.settings.api_key
         return redact(text, [key.get_secret_value()] if key is not None else [])
 
-    async def extract(self, article: Article, key: str) -> Record:
-        """One article's record (for the synthesis task, one story's), stored under ``key``. Raises an
-        ExtractionError subclass when none could be had (its ``usage`` says what the attempts cost, its
-        ``raw_answer`` the last answer rejected), and ConfigError when the endpoint rejects the key or the model,
-        or cannot take the mode."""
-        tally = _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget)
+    async def request_body(self, article: Article) -> dict[str, Any]:
+        """The body of the first request :meth:`extract` would send for ``article``, as instructor builds it
+        (messages, tool or response format, sampling parameters), without sending it: a Batch API line."""
+        tally = _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget, capture=True)
+        try:
+            await self.extract(article, "", tally=tally)
+        except Exception as exc:
+            built = completions.built_request(exc)
+            if built is None:
+                raise
+            return built.body
+        raise AssertionError("the request was sent instead of built")
+
+    async def extract(
+        self, article: Article, key: str, *, answer: object = None, tally: _Tally | None = None
+    ) -> Record:
+        """One article's record (for the synthesis task, one story's), stored under ``key``. With ``answer`` (a
+        ``ChatCompletion`` the Batch API gave for the first request), that answer is validated as a live one is,
+        and only re-asks are sent. Raises an ExtractionError subclass when none could be had (its ``usage`` says
+        what the attempts cost, its ``raw_answer`` the last answer rejected), and ConfigError when the endpoint
+        rejects the key or the model, or cannot take the mode."""
+        tally = tally or _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget, given=answer)
         kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
         if self.settings.max_tokens is not None:
             kwargs["max_tokens"] = self.settings.max_tokens
@@ -365,6 +400,8 @@ class Extractor:
                 **kwargs,
             )
         except Exception as exc:
+            if tally.capture:
+                raise
             raise self._classify(exc, tally) from None
         finally:
             _current_tally.reset(token)

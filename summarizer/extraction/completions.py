@@ -1,6 +1,6 @@
 """Chat completions read and written for instructor: the answer's text as the model wrote it, whether a tool-mode
 answer came in words and whether the tools can have been in its prompt, and messages made safe for instructor's
-templating."""
+templating; and ``RequestBuilt``, which stops a request once instructor has built it, for a Batch API line."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any, cast
 
+from instructor.core import IncompleteOutputException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel
 
@@ -90,3 +91,21 @@ def tools_left_out(kwargs: dict[str, Any], answer: ChatCompletion) -> ToolsDropp
 def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, saying how long it was."""
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters in all)"
+
+
+class RequestBuilt(IncompleteOutputException):
+    """The first request of an article as instructor built it, caught before it was sent. Raised from ``_send``
+    to stop there: instructor passes an IncompleteOutputException on to the caller as it is, without logging a
+    failed call or re-asking."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__("request built, not sent")
+        self.body = body
+
+
+def built_request(exc: BaseException) -> RequestBuilt | None:
+    """The ``RequestBuilt`` that ``exc`` is or was raised from, if any."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, RequestBuilt):
+        seen = seen.__cause__ or seen.__context__
+    return seen

@@ -34,6 +34,8 @@ class Price(BaseModel):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    batch: float = Field(default=0.5, ge=0, le=1)
+    """The Batch API's price as a share of ``input`` and ``output`` (OpenAI's: half)."""
 
 
 class PriceTable:
@@ -162,27 +164,35 @@ class CostReport(BaseModel):
         return text
 
 
+BATCH_SUFFIX = " (Batch API)"
+"""How the cost report names a model's requests answered through the Batch API."""
+
+
 def price_usage(
-    entries: Iterable[tuple[str, Usage | None, int]],
+    entries: Iterable[tuple[str, Usage | None, int] | tuple[str, Usage | None, int, bool]],
     prices: PriceTable,
 ) -> CostReport:
-    """Sum ``(model, usage, requests)`` entries by model and price them."""
-    totals: dict[str, list[int]] = {}
+    """Sum ``(model, usage, requests)`` entries by model and price them; an entry with a fourth item, True, was
+    answered through the Batch API and is priced (and listed) apart, at the batch rate."""
+    totals: dict[tuple[str, bool], list[int]] = {}
     unmetered = 0
-    for model, usage, requests in entries:
+    for model, usage, requests, *batch in entries:
         if usage is None:
             unmetered += 1
             continue
-        row = totals.setdefault(model, [0, 0, 0])
+        row = totals.setdefault((model, bool(batch and batch[0])), [0, 0, 0])
         row[0] += requests
         row[1] += usage.prompt_tokens
         row[2] += usage.completion_tokens
     models = []
-    for model, (requests, prompt, completion) in sorted(totals.items()):
+    for (model, batched), (requests, prompt, completion) in sorted(totals.items()):
         price = prices.price(model)
         usd = None if price is None else (prompt * price.input + completion * price.output) / 1_000_000
+        if usd is not None and price is not None and batched:
+            usd *= price.batch
+        name = model + BATCH_SUFFIX if batched else model
         models.append(
-            ModelCost(model=model, requests=requests, prompt_tokens=prompt, completion_tokens=completion, usd=usd)
+            ModelCost(model=name, requests=requests, prompt_tokens=prompt, completion_tokens=completion, usd=usd)
         )
     known = [m.usd for m in models]
     return CostReport(
@@ -230,7 +240,9 @@ def records_cost(
 ) -> CostReport:
     """What producing these records cost when they were fetched (cached or not now), with the prompt's fixed
     overhead in ``mode`` estimated and, where the answers allow, measured."""
-    report = price_usage(((r.request.model, r.response.usage, r.response.attempts) for _, r in pairs), prices)
+    report = price_usage(
+        ((r.request.model, r.response.usage, r.response.attempts, r.origin == "batch") for _, r in pairs), prices
+    )
     points = [
         (len(a.text), r.response.usage.prompt_tokens)
         for a, r in pairs

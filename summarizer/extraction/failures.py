@@ -87,10 +87,15 @@ def is_transport_fault(exc: BaseException) -> bool:
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
-    """The server's ``Retry-After`` (seconds or an HTTP date), if the fault carried one."""
+    """The server's ``Retry-After`` (seconds or an HTTP date), if the fault carried one; its ``retry-after-ms``
+    first, which OpenAI sends with a 429 and its own clients read first, since whole seconds round a wait up."""
     cause = root_cause(exc)
     if not isinstance(cause, openai.APIStatusError):
         return None
+    try:
+        return max(0.0, float(cause.response.headers.get("retry-after-ms", "")) / 1000)
+    except ValueError:
+        pass
     value = cause.response.headers.get("retry-after")
     if not value:
         return None

@@ -18,7 +18,7 @@ from summarizer.extraction.schema import SCHEMA_VERSION, ArticleExtraction
 from summarizer.hashing import canonical_json, digest
 
 RECORD_FORMAT = "summarizer.record/1"
-Origin = Literal["recorded", "authored"]
+Origin = Literal["recorded", "authored", "batch"]
 CHARS_PER_TOKEN = 4
 """The rough size of a token, for the few estimates made before an endpoint has counted (never for cost)."""
 
@@ -85,7 +85,8 @@ class Record(_Frozen):
 
     format: Literal["summarizer.record/1"] = "summarizer.record/1"
     origin: Origin
-    """``recorded`` from a live endpoint, or ``authored`` by hand as the answer a careful model should give."""
+    """``recorded`` from a live endpoint, ``batch`` from the endpoint's Batch API (as it came, priced at the batch
+    rate), or ``authored`` by hand as the answer a careful model should give."""
     key: str
     """The cache key the record was stored under."""
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -98,21 +98,40 @@ def _chat_completion(
     }
 
 
+def _payload(record: Record, request: dict[str, Any], quirks: Quirks) -> str:
+    if answers_in_words(request, quirks):
+        return f"Here is what the article reports. {record.output.get('summary', '')}"
+    return json.dumps(record.output, ensure_ascii=False)
+
+
+def _usage(record: Record, request: dict[str, Any], quirks: Quirks, payload: str) -> tuple[int, int]:
+    recorded = None if quirks.drop_tools else record.response.usage
+    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request, quirks))
+    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
+    return prompt, completion
+
+
+def billed_tokens(record: Record | None, request: dict[str, Any], quirks: Quirks | None = None) -> int:
+    """The tokens the answer to ``request`` will report (prompt and completion), known when it arrives; the
+    prompt alone when there is no recording to answer from."""
+    quirks = quirks or Quirks()
+    if record is None:
+        return _estimate_tokens(_prompt_text(request, quirks))
+    return sum(_usage(record, request, quirks, _payload(record, request, quirks)))
+
+
 def completion_body(
     record: Record, request: dict[str, Any], number: int, quirks: Quirks | None = None
 ) -> dict[str, Any]:
     """The chat completion answering ``request`` with ``record``'s output (in words, as a model that never saw
     the tool or was free not to call it would answer, where ``quirks`` say so)."""
     quirks = quirks or Quirks()
-    payload = json.dumps(record.output, ensure_ascii=False)
+    payload = _payload(record, request, quirks)
     if answers_in_words(request, quirks):
-        payload = f"Here is what the article reports. {record.output.get('summary', '')}"
         message, finish = {"role": "assistant", "content": payload}, "stop"
     else:
         message, finish = _assistant_message(payload, request, number)
-    recorded = None if quirks.drop_tools else record.response.usage
-    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request, quirks))
-    completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
+    prompt, completion = _usage(record, request, quirks, payload)
     model = record.response.model or str(request.get("model", "loopback"))
     return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
 

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from summarizer.extraction.results import RunResult
-from summarizer.replay.server import StatsSummary
+from summarizer.replay.stats import StatsSummary
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,10 @@ import select
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any
 
 from summarizer.extraction.prompts import unfence_text
 from summarizer.extraction.records import Record
@@ -30,88 +29,22 @@ from summarizer.ingest.articles import article_id, normalise_text
 from summarizer.replay.answers import (
     STATUS_FAULTS,
     TOOL_CHOICE_REFUSED,
+    billed_tokens,
     completion_body,
     error_body,
     fault_body,
     message_text,
     refuses,
 )
-from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan, Quirks
+from summarizer.replay.batches import BatchDesk, BatchFaults
+from summarizer.replay.faults import FaultKind, FaultPlan, Quirks
+from summarizer.replay.latency import Latency
+from summarizer.replay.quota import Limits, Quota, retry_headers
+from summarizer.replay.stats import ServerStats, StatsSummary
+
+__all__ = ["LoopbackServer", "ServerStats", "StatsSummary"]
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
-
-
-class StatsSummary(TypedDict):
-    """A plain snapshot of ``ServerStats``, for a fault report."""
-
-    requests: int
-    """Every HTTP request received, whatever its route or outcome."""
-    completions: int
-    """Chat completions answered correctly from a recording (``slow`` answers included)."""
-    not_found: int
-    """Chat completions for an article with no recording (or no article block)."""
-    faults_injected: int
-    """Faults injected, all kinds together."""
-    faults: dict[str, int]
-    """Faults injected by kind, in ``FAULT_KINDS`` order, kinds never injected left out."""
-    max_in_flight: int
-    """The most chat completions being answered at once."""
-
-
-@dataclass
-class ServerStats:
-    """What the server has seen; read it after a run to count requests. Thread-safe."""
-
-    requests: int = 0
-    completions: int = 0
-    by_article: dict[str, int] = field(default_factory=dict)
-    injected_failures: int = 0
-    """Faults injected, all kinds together (the same as ``sum(faults.values())``)."""
-    not_found: int = 0
-    faults: dict[str, int] = field(default_factory=dict)
-    """Faults injected by kind."""
-    in_flight: int = 0
-    """Chat-completion requests being answered now."""
-    max_in_flight: int = 0
-    """The most chat-completion requests answered at once."""
-    arrivals: list[float] = field(default_factory=list)
-    """``time.monotonic()`` of each chat-completion request's arrival."""
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, attribute: str, article: str | None = None) -> None:
-        """Add one to ``attribute`` (and to ``article``'s tally)."""
-        with self._lock:
-            setattr(self, attribute, getattr(self, attribute) + 1)
-            if article is not None:
-                self.by_article[article] = self.by_article.get(article, 0) + 1
-
-    def count_fault(self, kind: FaultKind) -> None:
-        """Add one injected fault of ``kind``."""
-        with self._lock:
-            self.injected_failures += 1
-            self.faults[kind] = self.faults.get(kind, 0) + 1
-
-    def summary(self) -> StatsSummary:
-        """A consistent snapshot as plain data: totals, and faults injected by kind."""
-        with self._lock:
-            return StatsSummary(
-                requests=self.requests,
-                completions=self.completions,
-                not_found=self.not_found,
-                faults_injected=self.injected_failures,
-                faults={kind: self.faults[kind] for kind in FAULT_KINDS if kind in self.faults},
-                max_in_flight=self.max_in_flight,
-            )
-
-    def describe(self) -> str:
-        """One line: requests received, answers served and faults injected by kind."""
-        s = self.summary()
-        by_kind = ", ".join(f"{kind}: {n}" for kind, n in s["faults"].items())
-        return (
-            f"{s['requests']} request(s): {s['completions']} answered from recordings, "
-            f"{s['faults_injected']} fault(s) injected{f' ({by_kind})' if by_kind else ''}, "
-            f"{s['not_found']} without a recording"
-        )
 
 
 _POLL = 0.1
@@ -142,9 +75,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self._send_bytes(status, json.dumps(body).encode("utf-8"), headers)
 
-    def _send_bytes(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send_bytes(
+        self, status: int, data: bytes, headers: dict[str, str] | None = None, kind: str = "application/json"
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -159,7 +94,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, dict(owner.stats.summary()))
             return
         owner.stats.count("requests")
-        if self.path.rstrip("/").endswith("/models"):
+        if _batch_route(self.path):
+            if self._refused_key():
+                return
+            status, body = owner.desk.get(self.path)
+            if isinstance(body, bytes):
+                self._send_bytes(status, body, kind="application/octet-stream")
+            else:
+                self._send(status, body)
+        elif self.path.rstrip("/").endswith("/models"):
             models = sorted({r.request.model for r in owner.recordings.values()} | {"loopback"})
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "summarizer"} for m in models]
             self._send(HTTPStatus.OK, {"object": "list", "data": data})
@@ -172,13 +115,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         owner.stats.count("requests")
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        batch = _batch_route(self.path)
+        if not batch and not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(HTTPStatus.NOT_FOUND, error_body(f"no route {self.path}", "invalid_request_error", "not_found"))
             return
-        if owner.require_key is not None and self.headers.get("Authorization") != f"Bearer {owner.require_key}":
-            self._send(
-                HTTPStatus.UNAUTHORIZED, error_body("invalid API key", "invalid_request_error", "invalid_api_key")
-            )
+        if self._refused_key():
+            return
+        if batch:
+            try:
+                self._send(*owner.desk.post(self.path, self.headers.get("Content-Type", ""), raw))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                self._send(HTTPStatus.BAD_REQUEST, error_body("body is not JSON", "invalid_request_error", "bad_json"))
             return
         try:
             request = json.loads(raw or b"{}")
@@ -186,6 +133,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.BAD_REQUEST, error_body("body is not JSON", "invalid_request_error", "bad_json"))
             return
         owner.answer(self, request)
+
+    def _refused_key(self) -> bool:
+        """Answer 401 when the server wants a key and this request does not carry it."""
+        wanted = self.server.owner.require_key
+        if wanted is None or self.headers.get("Authorization") == f"Bearer {wanted}":
+            return False
+        self._send(HTTPStatus.UNAUTHORIZED, error_body("invalid API key", "invalid_request_error", "invalid_api_key"))
+        return True
+
+
+def _batch_route(path: str) -> bool:
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    return len(parts) >= 2 and parts[1] in ("files", "batches")
 
 
 class _Server(ThreadingHTTPServer):
@@ -211,20 +171,28 @@ class LoopbackServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        latency: float = 0.0,
+        latency: float | Latency = 0.0,
+        limits: Limits | None = None,
+        batches: BatchFaults | None = None,
         fail_first: int = 0,
         faults: FaultPlan | None = None,
         quirks: Quirks | None = None,
         require_key: str | None = None,
         verbose: bool = False,
     ) -> None:
-        """``latency``: seconds from a chat completion's arrival to its answer. ``faults``: which requests get a
+        """``latency``: seconds from a chat completion's arrival to its answer, fixed or drawn from a
+        distribution. ``limits``: requests and tokens per minute, enforced with 429s and reported in
+        ``x-ratelimit-*`` headers on every chat completion (see ``quota``). ``batches``: how its Batch API
+        (``/v1/files``, ``/v1/batches``) goes wrong, if it does. ``faults``: which requests get a
         fault instead of their answer. ``fail_first``: answer the first N chat completions with 503, before
         ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``quirks``: how every
         request departs from OpenAI's API. ``require_key``: answer 401 unless this key is sent. ``verbose``: log
         each request line (never the headers) and handler errors."""
         self.recordings = recordings
-        self.latency = latency
+        self.latency = latency if isinstance(latency, Latency) else Latency(latency)
+        self.limits = limits or Limits()
+        self.quota = Quota(self.limits) if self.limits.active else None
+        """The buckets of ``limits``, when any is set."""
         self.fail_first = fail_first
         leading: list[FaultKind | None] = ["503"] * fail_first
         if faults is None:
@@ -233,6 +201,8 @@ class LoopbackServer:
             faults = faults.with_leading(leading)
         self.faults = faults
         self.quirks = quirks or Quirks()
+        self.desk = BatchDesk(self.respond, batches)
+        """The Files and Batch APIs' state."""
         self.require_key = require_key
         self.verbose = verbose
         self.stats = ServerStats()
@@ -273,8 +243,21 @@ class LoopbackServer:
         # The server's own work is part of the latency, as an endpoint's is: the answer goes out `latency`
         # after the request came in, not `latency` plus the time taken to find it.
         wanted, record = self._lookup(request)
+        limit_headers: dict[str, str] = {}
+        if self.quota is not None:
+            verdict = self.quota.admit(billed_tokens(record, request, self.quirks))
+            limit_headers = verdict.headers
+            if not verdict.admitted:
+                # Refused at once, as a provider does: the request never reaches a model.
+                self.stats.count("rate_limited")
+                message = f"Rate limit reached for {verdict.limit} per minute; retry after the delay in Retry-After"
+                headers = {**limit_headers, **retry_headers(verdict.retry_after)}
+                handler._send(
+                    HTTPStatus.TOO_MANY_REQUESTS, error_body(message, verdict.limit, "rate_limit_exceeded"), headers
+                )
+                return
         if self.latency:
-            self._stopping.wait(max(0.0, handler.arrived + self.latency - time.monotonic()))
+            self._stopping.wait(max(0.0, handler.arrived + self.latency.draw() - time.monotonic()))
         if refuses(request, self.quirks):
             handler._send(
                 HTTPStatus.BAD_REQUEST, error_body(TOOL_CHOICE_REFUSED, "invalid_request_error", "invalid_tool_choice")
@@ -285,26 +268,28 @@ class LoopbackServer:
             self.stats.count_fault(fault)
             if self._inject(fault, handler, request, record):
                 return
+        handler._send(*self.respond(request, (wanted, record)), limit_headers)
+
+    def respond(
+        self, request: dict[str, Any], found: tuple[str | None, Record | None] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """The status and body answering a chat-completions ``request`` from its recording (``found``: its
+        article id and recording, when already looked up); a Batch API line is answered by the same."""
+        wanted, record = found or self._lookup(request)
         if wanted is None:
             self.stats.count("not_found")
-            handler._send(
-                HTTPStatus.BAD_REQUEST,
-                error_body("no <article_text> block in the messages", "invalid_request_error", "no_article"),
+            return HTTPStatus.BAD_REQUEST, error_body(
+                "no <article_text> block in the messages", "invalid_request_error", "no_article"
             )
-            return
         if record is None:
             self.stats.count("not_found")
-            handler._send(
-                HTTPStatus.NOT_FOUND,
-                error_body(
-                    f"no recording for article {wanted}; record it with `summarizer record`",
-                    "invalid_request_error",
-                    "recording_not_found",
-                ),
+            return HTTPStatus.NOT_FOUND, error_body(
+                f"no recording for article {wanted}; record it with `summarizer record`",
+                "invalid_request_error",
+                "recording_not_found",
             )
-            return
         self.stats.count("completions", wanted)
-        handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions, self.quirks))
+        return HTTPStatus.OK, completion_body(record, request, self.stats.completions, self.quirks)
 
     def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
         """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,

@@ -373,6 +373,7 @@ def test_stats_count_faults_by_kind_and_the_server_survives_them_all(
         "not_found": 0,
         "faults_injected": len(FAULT_KINDS),
         "faults": dict.fromkeys(FAULT_KINDS, 1),
+        "rate_limited": 0,  # no limits set: an injected 429 is a fault, not a refusal
     }
     assert list(summary["faults"]) == list(FAULT_KINDS)
     assert server.stats.describe().startswith(
