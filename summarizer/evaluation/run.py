@@ -27,8 +27,9 @@ from summarizer.evaluation.models import (
     QuoteShare,
     Score,
 )
-from summarizer.extraction.cost import PriceTable, price_usage
+from summarizer.extraction.cost import PriceTable, fitted_overhead, fixed_prompt_estimate, price_usage
 from summarizer.extraction.pipeline import extract_paths
+from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.records import Record
 from summarizer.extraction.results import ArticleResult, Progress, RunResult
 from summarizer.extraction.schema import ArticleExtraction
@@ -92,6 +93,22 @@ def cost_of(records: Sequence[Record], prices: PriceTable | None = None) -> Cost
     )
 
 
+def _with_overhead(cost: Cost, run: RunResult, mode: str) -> Cost:
+    """``cost`` with the prompt's fixed overhead in ``mode``, estimated and, from the run's answers, measured."""
+    prompts = load_prompts(run.settings.prompts_dir if run.settings is not None else None)
+    points = [
+        (len(article.text), record.response.usage.prompt_tokens)
+        for article, record in run.records
+        if record.response.usage is not None and record.response.attempts == 1
+    ]
+    return cost.model_copy(
+        update={
+            "fixed_prompt_tokens_estimate": fixed_prompt_estimate(prompts, mode),
+            "fixed_prompt_tokens_measured": fitted_overhead(points),
+        }
+    )
+
+
 def _pair(golds: Sequence[GoldFile], run: RunResult) -> tuple[list[tuple[GoldFile, ArticleResult | None]], list[str]]:
     """Each gold file with its article's result (matched by id, else by file), and notices on what is unpaired."""
     by_id = {r.article.id: r for r in run.results}
@@ -142,7 +159,7 @@ def evaluate(
         overall=sum(fields.values(), Score()),
         figures=FigureErrors(errors=[e for a in articles for e in a.figures.errors]),
         quotes=sum((a.quotes for a in articles), QuoteShare()),
-        cost=cost_of([record for _, record in run.records], prices),
+        cost=_with_overhead(cost_of([record for _, record in run.records], prices), run, mode),
         articles=articles,
         notices=[
             *run.notices,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from summarizer.errors import ConfigError
 from summarizer.extraction.guide import system_message
 from summarizer.extraction.prompts import PromptSet
-from summarizer.extraction.records import CHARS_PER_TOKEN, Record, Usage
+from summarizer.extraction.records import Record, Usage, estimate_tokens
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article
 
@@ -168,12 +168,12 @@ def price_usage(
 
 
 # instructor's own sentences around the schema it writes into the system message in JSON modes (md_json adds a
-# user message asking for a Markdown block), in characters.
-_SCHEMA_PREAMBLE_CHARS = {"json": 260, "md_json": 340}
+# user message asking for a Markdown block), in tokens.
+_SCHEMA_PREAMBLE_TOKENS = {"json": 65, "md_json": 85}
 
 
 def fixed_prompt_estimate(prompts: PromptSet, mode: str = "tools") -> int:
-    """Tokens every request carries in ``mode`` whatever the article, at four characters a token: the system
+    """Tokens every request carries in ``mode`` whatever the article, by ``estimate_tokens``: the system
     message, the user template around the article, and the schema as the mode sends it. ``tools``: the tool's
     schema, compact, which servers render into the prompt; ``json`` and ``md_json``: the schema indented in the
     system message; ``json_schema``: the field guide, but not the schema, which local servers use only as a
@@ -181,12 +181,12 @@ def fixed_prompt_estimate(prompts: PromptSet, mode: str = "tools") -> int:
     template = prompts.render_user(title="", text="", published=None, outlet=None)
     schema = ArticleExtraction.model_json_schema()
     if mode == "tools":
-        sent = len(json.dumps(schema, separators=(",", ":")))
-    elif mode in _SCHEMA_PREAMBLE_CHARS:
-        sent = len(json.dumps(schema, indent=2, ensure_ascii=False)) + _SCHEMA_PREAMBLE_CHARS[mode]
+        sent = estimate_tokens(json.dumps(schema, separators=(",", ":")))
+    elif mode in _SCHEMA_PREAMBLE_TOKENS:
+        sent = estimate_tokens(json.dumps(schema, indent=2, ensure_ascii=False)) + _SCHEMA_PREAMBLE_TOKENS[mode]
     else:
         sent = 0
-    return (len(system_message(prompts, mode)) + len(template) + sent) // CHARS_PER_TOKEN
+    return estimate_tokens(system_message(prompts, mode)) + estimate_tokens(template) + sent
 
 
 def fitted_overhead(points: Sequence[tuple[int, int]]) -> float | None:

@@ -5,12 +5,11 @@ bodies of injected faults, and OpenAI-style error objects."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from http import HTTPStatus
 from typing import Any
 
-from summarizer.extraction.records import CHARS_PER_TOKEN, Record
+from summarizer.extraction.records import CHARS_PER_TOKEN, Record, estimate_tokens
 from summarizer.replay.faults import FaultKind, Quirks
 
 LOOPBACK_FINGERPRINT = "summarizer-loopback:"
@@ -18,8 +17,8 @@ LOOPBACK_FINGERPRINT = "summarizer-loopback:"
 
 
 def _estimate_tokens(text: str) -> int:
-    # Authored recordings carry no usage; a rough four-characters-a-token estimate keeps the field present.
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+    # Authored recordings carry no usage; a rough estimate keeps the field present.
+    return max(1, estimate_tokens(text))
 
 
 def message_text(body: dict[str, Any]) -> str:
