@@ -126,6 +126,8 @@ class Cost(ReportModel):
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the endpoint served from its prompt cache."""
     records: int = 0
     """Records the totals cover."""
     without_usage: int = 0

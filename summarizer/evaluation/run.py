@@ -87,6 +87,7 @@ def cost_of(records: Sequence[Record], prices: PriceTable | None = None) -> Cost
         cost_usd=priced.usd if with_usage else None,
         prompt_tokens=priced.prompt_tokens,
         completion_tokens=priced.completion_tokens,
+        cached_tokens=priced.cached_tokens,
         records=len(records),
         without_usage=len(records) - len(with_usage),
         estimated=sum(1 for r in with_usage if r.origin == "authored"),

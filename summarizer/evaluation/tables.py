@@ -42,7 +42,10 @@ def _cost_line(cost: Cost) -> str:
     if not cost.records:
         return "tokens: n/a (no records)"
     counted = cost.records - cost.without_usage
-    tokens = f"{cost.prompt_tokens} prompt + {cost.completion_tokens} completion over {counted} record(s)"
+    cached = (
+        f" ({cost.cached_tokens} cached, {cost.cached_tokens / cost.prompt_tokens:.0%})" if cost.cached_tokens else ""
+    )
+    tokens = f"{cost.prompt_tokens} prompt{cached} + {cost.completion_tokens} completion over {counted} record(s)"
     if cost.without_usage:
         tokens += f"; {cost.without_usage} record(s) report none"
     if cost.estimated:

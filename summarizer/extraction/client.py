@@ -100,6 +100,7 @@ class _Tally:
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     answered: int = 0
     rejected: int = 0
     """Answers that failed validation."""
@@ -111,7 +112,7 @@ class _Tally:
 
     def usage(self) -> Usage | None:
         """Tokens summed over every answer; None when no answer came back."""
-        return Usage.of(self.prompt_tokens, self.completion_tokens) if self.answered else None
+        return Usage.of(self.prompt_tokens, self.completion_tokens, self.cached_tokens) if self.answered else None
 
 
 # instructor's hooks and the HTTP client's event hooks belong to the shared client, but run on the task
@@ -293,11 +294,15 @@ class Extractor:
         tally.answered += 1
         tally.prompt_tokens += usage.prompt_tokens or 0
         tally.completion_tokens += usage.completion_tokens or 0
+        details = usage.prompt_tokens_details
+        cached = (details.cached_tokens or 0) if details is not None else 0
+        tally.cached_tokens += cached
         _log.debug(
-            "%s: answer %s, %d prompt + %d completion tokens",
+            "%s: answer %s, %d prompt (%d cached) + %d completion tokens",
             tally.article_id,
             getattr(answer, "id", "?"),
             usage.prompt_tokens or 0,
+            cached,
             usage.completion_tokens or 0,
         )
         self._completions_seen += 1

@@ -34,6 +34,14 @@ class Price(BaseModel):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    """Prompt tokens served from the provider's prompt cache; the input price when not given."""
+
+    def dollars(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
+        """What the tokens cost, the cached share of the prompt at the cached rate."""
+        cached_rate = self.input if self.cached_input is None else self.cached_input
+        fresh = prompt_tokens - cached_tokens
+        return (fresh * self.input + cached_tokens * cached_rate + completion_tokens * self.output) / 1_000_000
 
 
 class PriceTable:
@@ -70,7 +78,7 @@ def _parse(text: str, where: str) -> dict[str, Price]:
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(
             f'{where}: not a price table ({first}); write [models."NAME"] with input = and output = '
-            "(dollars per million tokens)"
+            "(and optionally cached_input =), in dollars per million tokens"
         ) from None
 
 
@@ -92,6 +100,8 @@ class ModelCost(BaseModel):
     completion_tokens: int
     usd: float | None
     """None when the price table has no entry for the model."""
+    cached_tokens: int = 0
+    """Of the prompt tokens, those served from the provider's prompt cache."""
 
 
 class CostReport(BaseModel):
@@ -104,6 +114,8 @@ class CostReport(BaseModel):
     completion_tokens: int
     usd: float | None
     """None when a model used has no price; the tokens are still counted."""
+    cached_tokens: int = 0
+    """Of the prompt tokens, those served from the provider's prompt cache (billed at the cached rate)."""
     unmetered: int = 0
     """Records with no ``usage`` (authored, or from an endpoint that reports none): not counted."""
     fixed_prompt_tokens_estimate: int | None = None
@@ -122,8 +134,11 @@ class CostReport(BaseModel):
         """One line for people: tokens, requests, dollars, and the fixed overhead when known."""
         dollars = "price unknown (add the model to the price table)" if self.usd is None else f"${self.usd:,.4f}"
         models = ", ".join(m.model for m in self.models) or "no model"
+        cached = ""
+        if self.cached_tokens:
+            cached = f" ({self.cached_tokens:,} cached, {self.cached_tokens / self.prompt_tokens:.0%})"
         text = (
-            f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion tokens "
+            f"{self.prompt_tokens:,} prompt{cached} + {self.completion_tokens:,} completion tokens "
             f"in {self.requests:,} request(s) to {models}: {dollars}"
         )
         if self.unmetered:
@@ -146,22 +161,31 @@ def price_usage(
         if usage is None:
             unmetered += 1
             continue
-        row = totals.setdefault(model, [0, 0, 0])
+        row = totals.setdefault(model, [0, 0, 0, 0])
         row[0] += requests
         row[1] += usage.prompt_tokens
         row[2] += usage.completion_tokens
+        row[3] += usage.cached_tokens
     models = []
-    for model, (requests, prompt, completion) in sorted(totals.items()):
+    for model, (requests, prompt, completion, cached) in sorted(totals.items()):
         price = prices.price(model)
-        usd = None if price is None else (prompt * price.input + completion * price.output) / 1_000_000
+        usd = None if price is None else price.dollars(prompt, completion, cached)
         models.append(
-            ModelCost(model=model, requests=requests, prompt_tokens=prompt, completion_tokens=completion, usd=usd)
+            ModelCost(
+                model=model,
+                requests=requests,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                usd=usd,
+                cached_tokens=cached,
+            )
         )
     known = [m.usd for m in models]
     return CostReport(
         models=models,
         prompt_tokens=sum(m.prompt_tokens for m in models),
         completion_tokens=sum(m.completion_tokens for m in models),
+        cached_tokens=sum(m.cached_tokens for m in models),
         usd=None if any(u is None for u in known) else round(sum(u for u in known if u is not None), 6),
         unmetered=unmetered,
     )

@@ -37,6 +37,7 @@ from summarizer.replay.answers import (
     refuses,
 )
 from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan, Quirks
+from summarizer.replay.prompt_cache import PromptCache
 
 _ARTICLE_BLOCK = re.compile(r"<article_text>\s*(.*?)\s*</article_text>", re.DOTALL)
 
@@ -217,12 +218,14 @@ class LoopbackServer:
         quirks: Quirks | None = None,
         require_key: str | None = None,
         verbose: bool = False,
+        prompt_cache: PromptCache | None = None,
     ) -> None:
         """``latency``: seconds from a chat completion's arrival to its answer. ``faults``: which requests get a
         fault instead of their answer. ``fail_first``: answer the first N chat completions with 503, before
         ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``quirks``: how every
         request departs from OpenAI's API. ``require_key``: answer 401 unless this key is sent. ``verbose``: log
-        each request line (never the headers) and handler errors."""
+        each request line (never the headers) and handler errors. ``prompt_cache``: the provider's prompt cache
+        the answers' ``cached_tokens`` come from (by default a fresh one, as OpenAI's with five minutes' life)."""
         self.recordings = recordings
         self.latency = latency
         self.fail_first = fail_first
@@ -235,6 +238,7 @@ class LoopbackServer:
         self.quirks = quirks or Quirks()
         self.require_key = require_key
         self.verbose = verbose
+        self.prompt_cache = prompt_cache or PromptCache()
         self.stats = ServerStats()
         # Set on stop, so that held requests (latency, slow, timeout) end at once instead of pinning threads.
         self._stopping = threading.Event()
@@ -304,7 +308,8 @@ class LoopbackServer:
             )
             return
         self.stats.count("completions", wanted)
-        handler._send(HTTPStatus.OK, completion_body(record, request, self.stats.completions, self.quirks))
+        body = completion_body(record, request, self.stats.completions, self.quirks, self.prompt_cache)
+        handler._send(HTTPStatus.OK, body)
 
     def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
         """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,
