@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import json
 import logging
 import ssl
 import time
@@ -33,6 +34,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ConfigError, ExtractionError
 from summarizer.extraction import completions
+from summarizer.extraction.budget import Budget
 from summarizer.extraction.failures import (
     CONNECT_TIMEOUT,
     Backoff,
@@ -143,6 +145,8 @@ class Extractor:
         """How errors name the endpoint."""
         self.prompts = prompts
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+        self.budget = Budget.for_settings(settings)
+        """The run's cost and token caps, kept before each request; None without caps."""
         self._schema_hash = schema_hash()
         self._backoff_initial = backoff_initial
         self._completion_tokens_seen = 0
@@ -270,6 +274,13 @@ class Extractor:
         return await retrying(self._once, kwargs, tally)
 
     async def _once(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+        if self.budget is None:
+            return await self._create(kwargs, tally)
+        # The caps are kept before sending: a request that does not fit is never sent (budget.py).
+        size = len(json.dumps(kwargs, default=str).encode("utf-8"))
+        return await self.budget.spend(size, lambda: self._create(kwargs, tally), completions.usage_of)
+
+    async def _create(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
         left = tally.deadline - time.monotonic()
         if left <= 0:
             raise BudgetSpent(self.settings.retry_budget, waiting=False)
@@ -294,15 +305,12 @@ class Extractor:
         tally.answered += 1
         tally.prompt_tokens += usage.prompt_tokens or 0
         tally.completion_tokens += usage.completion_tokens or 0
-        details = usage.prompt_tokens_details
-        cached = (details.cached_tokens or 0) if details is not None else 0
-        tally.cached_tokens += cached
+        tally.cached_tokens += completions.cached_of(usage)
         _log.debug(
-            "%s: answer %s, %d prompt (%d cached) + %d completion tokens",
+            "%s: answer %s, %d prompt + %d completion tokens",
             tally.article_id,
             getattr(answer, "id", "?"),
             usage.prompt_tokens or 0,
-            cached,
             usage.completion_tokens or 0,
         )
         self._completions_seen += 1
