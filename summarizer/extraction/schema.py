@@ -181,7 +181,7 @@ class Demand:
     demand: NonEmpty
     """In one sentence."""
     status: DemandStatus
-    """stated: only reported."""
+    """stated: the article only reports it."""
     evidence: Quote
 
 

@@ -7,7 +7,8 @@ It binds to loopback by default, can add latency and inject faults (a ``FaultPla
 connections, hangs, slow, malformed, schema-failing, truncated, looping, garbage or refused answers) to exercise
 the client's retries, can play a local server's quirks (``Quirks``: a tool_choice object refused or ignored, the
 tools left out of the prompt, a small context), survives every one of them, and never logs request headers, so an
-API key sent to it appears nowhere.
+API key sent to it appears nowhere. Its answers' ``usage`` counts the prompt as a provider would bill it, the part
+a provider's prompt cache would serve included (``prompt_cache.py``).
 """
 
 from __future__ import annotations
