@@ -36,7 +36,10 @@ ISO_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 # Named types are written once under the schema's $defs, with their description, and referred to from each field
 # that uses them.
-NonEmpty = TypeAliasType("NonEmpty", Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)])
+Text = TypeAliasType("Text", Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)])
+NonEmpty = Text
+"""Text that is not empty once stripped. Written ``Text`` in the schema: each of the many fields of this type
+repeats the reference to it."""
 Quote = TypeAliasType(
     "Quote",
     Annotated[
@@ -193,11 +196,11 @@ class CasualtyClaim:
     figure_text: NonEmpty
     """The article's words for the number."""
     low: int | None = Field(default=None, ge=0)
-    """The lowest number the words allow."""
+    """The lowest the words allow."""
     best: int | None = Field(default=None, ge=0)
     """The number stated; no invented precision."""
     high: int | None = Field(default=None, ge=0)
-    """The highest number the words allow; null if open-ended."""
+    """The highest the words allow; null if open-ended."""
     victims: Victims
     side: str | None = None
     """Whose people they were."""
