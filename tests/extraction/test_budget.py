@@ -115,3 +115,15 @@ def test_an_unpriced_model_with_a_cost_cap_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     [line] = error_lines(result)
     assert "unpriced-model" in line and "--prices" in line
+
+
+def test_record_under_a_cap_leaves_no_failure_notes_for_what_it_did_not_send(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "recorded"
+    command = ["record", str(ARTICLES), "--to", str(out), "--base-url", server.url, "--max-cost", "0.005"]
+    result = runner.invoke(app, command, env={"OPENAI_API_KEY": FAKE_KEY})
+    assert result.exit_code == 1, result.output
+    recorded = sorted(p.name for p in out.glob("*.json"))
+    assert recorded and not [name for name in recorded if name.endswith(".failed.json")]
+    assert len(recorded) == server.stats.completions < len(list(ARTICLES.glob("*.txt")))
