@@ -62,6 +62,10 @@ class Settings(BaseModel):
     """Requests per minute the endpoint allows (retries and re-asks count); None for no limit."""
     tpm: int | None = Field(default=None, gt=0)
     """Tokens per minute the endpoint allows; None for no limit."""
+    max_cost: float | None = Field(default=None, gt=0)
+    """US dollars a run may spend at most (worst cases reserved before sending); None for no cap."""
+    max_tokens_total: int | None = Field(default=None, gt=0)
+    """Tokens (prompt and completion) a run may spend at most; None for no cap."""
     prices_file: Path | None = None
     """A TOML price table (per model, input/output per million tokens) that extends the bundled one."""
     cache_dir: Path = Field(default_factory=default_cache_dir)
@@ -96,6 +100,8 @@ class SettingsOverrides(TypedDict, total=False):
     concurrency: int | None
     rpm: int | None
     tpm: int | None
+    max_cost: float | None
+    max_tokens_total: int | None
     prices_file: Path | None
     cache_dir: Path | None
     prompts_dir: Path | None

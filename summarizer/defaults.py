@@ -26,6 +26,8 @@ ENV_VARS: dict[str, str] = {
     "SUMMARIZER_CONCURRENCY": "concurrency",
     "SUMMARIZER_RPM": "rpm",
     "SUMMARIZER_TPM": "tpm",
+    "SUMMARIZER_MAX_COST": "max_cost",
+    "SUMMARIZER_MAX_TOKENS_TOTAL": "max_tokens_total",
     "SUMMARIZER_PRICES": "prices_file",
     "SUMMARIZER_MAX_ARTICLE_CHARS": "max_article_chars",
 }
@@ -59,6 +61,8 @@ DEFAULTS: dict[str, str | int | float | None] = {
     "concurrency": 8,
     "rpm": None,
     "tpm": None,
+    "max_cost": None,
+    "max_tokens_total": None,
     "prices_file": None,
     "prompts_dir": None,
     "max_article_chars": DEFAULT_MAX_ARTICLE_CHARS,

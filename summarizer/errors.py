@@ -101,6 +101,11 @@ class InvalidResponseError(ExtractionError):
     """The endpoint's answers kept failing validation after the re-asks, or one was cut off."""
 
 
+class CapReached(ExtractionError):
+    """Not sent: the request's worst case would pass the run's cost or token cap. The article is left for
+    another run; what was done is kept."""
+
+
 def first_problem(exc: ValidationError, top: str) -> str:
     """``where: what`` of a validation error's first problem, ``where`` a dotted path (``top`` when the
     problem is the whole value), so that every message about a malformed file or answer reads the same."""

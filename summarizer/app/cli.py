@@ -28,6 +28,7 @@ from summarizer.app.options import (
     parse_day,
     run_options,
 )
+from summarizer.app.recordings import recordings_app
 from summarizer.app.serve import serve
 from summarizer.errors import ExitCode
 
@@ -45,6 +46,7 @@ app = typer.Typer(
 cache_app = typer.Typer(help="Inspect or empty the response cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 app.add_typer(batch_app, name="batch")
+app.add_typer(recordings_app, name="recordings")
 
 
 def _version() -> str:

@@ -54,6 +54,13 @@ def report(run: RunResult, quiet: bool) -> None:
         say(f"error: {problem}")
     for notice in run.notices:
         say(f"note: {notice}")
+    capped = run.capped
+    if capped:
+        names = ", ".join(Path(r.article.source).name for r in capped[:5]) + (", …" if len(capped) > 5 else "")
+        say(
+            f"note: the run's cap left {len(capped)} article(s) undone ({names}); what was done is cached: raise the "
+            "cap and run again for the rest"
+        )
     if quiet:
         return
     say(

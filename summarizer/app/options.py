@@ -69,6 +69,19 @@ ConcurrencyOpt = Annotated[
 ]
 RpmOpt = Annotated[int | None, _option("--rpm", field="rpm", help="Requests-per-minute limit (retries count).", min=1)]
 TpmOpt = Annotated[int | None, _option("--tpm", field="tpm", help="Tokens-per-minute limit.", min=1)]
+MaxCostOpt = Annotated[
+    float | None,
+    _option(
+        "--max-cost",
+        field="max_cost",
+        help="US dollars the run may spend; nothing is sent that could pass it (what is left is said, exit 1).",
+        min=0.000001,
+    ),
+]
+MaxTokensTotalOpt = Annotated[
+    int | None,
+    _option("--max-tokens-total", field="max_tokens_total", help="Tokens the run may spend, as --max-cost.", min=1),
+]
 TimeoutOpt = Annotated[
     float | None,
     _option("--timeout", field="timeout", help="Seconds the server may take to answer a request.", min=0.001),
@@ -141,6 +154,8 @@ class RunOptions:
     concurrency: ConcurrencyOpt = None
     rpm: RpmOpt = None
     tpm: TpmOpt = None
+    max_cost: MaxCostOpt = None
+    max_tokens_total: MaxTokensTotalOpt = None
     timeout: TimeoutOpt = None
     max_tokens: MaxTokensOpt = None
     temperature: TemperatureOpt = None
@@ -162,6 +177,8 @@ class RunOptions:
             concurrency=self.concurrency,
             rpm=self.rpm,
             tpm=self.tpm,
+            max_cost=self.max_cost,
+            max_tokens_total=self.max_tokens_total,
             timeout=self.timeout,
             max_tokens=self.max_tokens,
             temperature=self.temperature,

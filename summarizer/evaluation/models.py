@@ -126,6 +126,8 @@ class Cost(ReportModel):
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the endpoint served from its prompt cache."""
     records: int = 0
     """Records the totals cover."""
     without_usage: int = 0
@@ -134,6 +136,10 @@ class Cost(ReportModel):
     """Authored records whose counts are the replay server's estimate (characters / 4), not a model's."""
     cost_usd: float | None = None
     """Price of the tokens; None until a price table for the model is known."""
+    fixed_prompt_tokens_estimate: int | None = None
+    """Tokens every request carries before its article (system prompt, template, schema), estimated."""
+    fixed_prompt_tokens_measured: float | None = None
+    """The same as the endpoint counted it (the intercept of prompt tokens against article length)."""
 
 
 class ArticleEval(ReportModel):

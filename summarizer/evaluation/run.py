@@ -27,8 +27,9 @@ from summarizer.evaluation.models import (
     QuoteShare,
     Score,
 )
-from summarizer.extraction.cost import PriceTable, price_usage
+from summarizer.extraction.cost import PriceTable, fitted_overhead, fixed_prompt_estimate, price_usage
 from summarizer.extraction.pipeline import extract_paths
+from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.records import Record
 from summarizer.extraction.results import ArticleResult, Progress, RunResult
 from summarizer.extraction.schema import ArticleExtraction
@@ -86,9 +87,26 @@ def cost_of(records: Sequence[Record], prices: PriceTable | None = None) -> Cost
         cost_usd=priced.usd if with_usage else None,
         prompt_tokens=priced.prompt_tokens,
         completion_tokens=priced.completion_tokens,
+        cached_tokens=priced.cached_tokens,
         records=len(records),
         without_usage=len(records) - len(with_usage),
         estimated=sum(1 for r in with_usage if r.origin == "authored"),
+    )
+
+
+def _with_overhead(cost: Cost, run: RunResult, mode: str) -> Cost:
+    """``cost`` with the prompt's fixed overhead in ``mode``, estimated and, from the run's answers, measured."""
+    prompts = load_prompts(run.settings.prompts_dir if run.settings is not None else None)
+    points = [
+        (len(article.text), record.response.usage.prompt_tokens)
+        for article, record in run.records
+        if record.response.usage is not None and record.response.attempts == 1
+    ]
+    return cost.model_copy(
+        update={
+            "fixed_prompt_tokens_estimate": fixed_prompt_estimate(prompts, mode),
+            "fixed_prompt_tokens_measured": fitted_overhead(points),
+        }
     )
 
 
@@ -142,7 +160,7 @@ def evaluate(
         overall=sum(fields.values(), Score()),
         figures=FigureErrors(errors=[e for a in articles for e in a.figures.errors]),
         quotes=sum((a.quotes for a in articles), QuoteShare()),
-        cost=cost_of([record for _, record in run.records], prices),
+        cost=_with_overhead(cost_of([record for _, record in run.records], prices), run, mode),
         articles=articles,
         notices=[
             *run.notices,

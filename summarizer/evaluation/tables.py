@@ -42,13 +42,21 @@ def _cost_line(cost: Cost) -> str:
     if not cost.records:
         return "tokens: n/a (no records)"
     counted = cost.records - cost.without_usage
-    tokens = f"{cost.prompt_tokens} prompt + {cost.completion_tokens} completion over {counted} record(s)"
+    cached = (
+        f" ({cost.cached_tokens} cached, {cost.cached_tokens / cost.prompt_tokens:.0%})" if cost.cached_tokens else ""
+    )
+    tokens = f"{cost.prompt_tokens} prompt{cached} + {cost.completion_tokens} completion over {counted} record(s)"
     if cost.without_usage:
         tokens += f"; {cost.without_usage} record(s) report none"
     if cost.estimated:
         tokens += f"; {cost.estimated} authored record(s) counted by the replay server's estimate"
     price = "n/a (no price for this model)" if cost.cost_usd is None else f"${cost.cost_usd:.4f}"
-    return f"tokens: {tokens}. cost: {price}"
+    overhead = ""
+    if cost.fixed_prompt_tokens_estimate is not None:
+        overhead = f". fixed prompt overhead ≈ {cost.fixed_prompt_tokens_estimate:,} tokens a request"
+        if cost.fixed_prompt_tokens_measured is not None:
+            overhead += f" ({cost.fixed_prompt_tokens_measured:,.0f} measured)"
+    return f"tokens: {tokens}. cost: {price}{overhead}"
 
 
 def print_report(report: EvalReport, console: Console) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import json
 import logging
 import ssl
 import time
@@ -35,6 +36,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ConfigError, ExtractionError
 from summarizer.extraction import completions
+from summarizer.extraction.budget import Budget
 from summarizer.extraction.failures import (
     CONNECT_TIMEOUT,
     Backoff,
@@ -95,6 +97,7 @@ class _Tally:
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
     answered: int = 0
     rejected: int = 0
     """Answers that failed validation."""
@@ -110,7 +113,7 @@ class _Tally:
 
     def usage(self) -> Usage | None:
         """Tokens summed over every answer; None when no answer came back."""
-        return Usage.of(self.prompt_tokens, self.completion_tokens) if self.answered else None
+        return Usage.of(self.prompt_tokens, self.completion_tokens, self.cached_tokens) if self.answered else None
 
 
 # instructor's hooks and the HTTP client's event hooks belong to the shared client, but run on the task
@@ -144,6 +147,8 @@ class Extractor:
         self.task = task or extraction_task(prompts)
         self.prompts = self.task.prompts
         self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+        self.budget = Budget.for_settings(settings)
+        """The run's cost and token caps, kept before each request; None without caps."""
         self._backoff_initial = backoff_initial
         self._completion_tokens_seen = 0
         self._completions_seen = 0
@@ -285,6 +290,13 @@ class Extractor:
         return await retrying(self._once, kwargs, tally)
 
     async def _once(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+        if self.budget is None:
+            return await self._create(kwargs, tally)
+        # The caps are kept before sending: a request that does not fit is never sent (budget.py).
+        size = len(json.dumps(kwargs, default=str).encode("utf-8"))
+        return await self.budget.spend(size, lambda: self._create(kwargs, tally), completions.usage_of)
+
+    async def _create(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
         left = tally.deadline - time.monotonic()
         if left <= 0:
             raise BudgetSpent(self.settings.retry_budget, waiting=False)
@@ -309,6 +321,7 @@ class Extractor:
         tally.answered += 1
         tally.prompt_tokens += usage.prompt_tokens or 0
         tally.completion_tokens += usage.completion_tokens or 0
+        tally.cached_tokens += completions.cached_of(usage)
         _log.debug(
             "%s: answer %s, %d prompt + %d completion tokens",
             tally.article_id,

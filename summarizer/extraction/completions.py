@@ -10,10 +10,11 @@ from typing import Any, cast
 
 from instructor.core import IncompleteOutputException
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.completion_usage import CompletionUsage
 from pydantic import BaseModel
 
 from summarizer.extraction.failures import ToolsDropped
-from summarizer.extraction.records import CHARS_PER_TOKEN
+from summarizer.extraction.records import CHARS_PER_TOKEN, Usage
 
 _FENCED = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.DOTALL)
 
@@ -26,6 +27,21 @@ def _payload(completion: ChatCompletion) -> str:
         if isinstance(arguments, str):
             return arguments
     return message.content or ""
+
+
+def usage_of(answer: object) -> Usage | None:
+    """What one answer says it cost (its prompt tokens served from the provider's cache apart), or None when
+    it says nothing (openai hands back the decoded JSON as it is when the body is JSON but not an object)."""
+    usage = answer.usage if isinstance(answer, ChatCompletion) else None
+    if usage is None:
+        return None
+    return Usage.of(usage.prompt_tokens or 0, usage.completion_tokens or 0, cached_of(usage))
+
+
+def cached_of(usage: CompletionUsage) -> int:
+    """The prompt tokens the provider served from its prompt cache (``prompt_tokens_details.cached_tokens``)."""
+    details = usage.prompt_tokens_details
+    return (details.cached_tokens or 0) if details is not None else 0
 
 
 def raw_answer(answer: object) -> str | None:

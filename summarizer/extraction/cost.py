@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from summarizer.errors import ConfigError
 from summarizer.extraction.guide import system_message
 from summarizer.extraction.prompts import PromptSet
-from summarizer.extraction.records import CHARS_PER_TOKEN, Record, Usage
+from summarizer.extraction.records import Record, Usage, estimate_tokens
 from summarizer.extraction.schema import ArticleExtraction
 from summarizer.ingest.articles import Article
 
@@ -36,6 +36,14 @@ class Price(BaseModel):
     output: float = Field(ge=0)
     batch: float = Field(default=0.5, ge=0, le=1)
     """The Batch API's price as a share of ``input`` and ``output`` (OpenAI's: half)."""
+    cached_input: float | None = Field(default=None, ge=0)
+    """Prompt tokens served from the provider's prompt cache; the input price when not given."""
+
+    def dollars(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
+        """What the tokens cost, the cached share of the prompt at the cached rate."""
+        cached_rate = self.input if self.cached_input is None else self.cached_input
+        fresh = prompt_tokens - cached_tokens
+        return (fresh * self.input + cached_tokens * cached_rate + completion_tokens * self.output) / 1_000_000
 
 
 class PriceTable:
@@ -72,7 +80,7 @@ def _parse(text: str, where: str) -> dict[str, Price]:
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(
             f'{where}: not a price table ({first}); write [models."NAME"] with input = and output = '
-            "(dollars per million tokens)"
+            "(and optionally cached_input =), in dollars per million tokens"
         ) from None
 
 
@@ -94,6 +102,8 @@ class ModelCost(BaseModel):
     completion_tokens: int
     usd: float | None
     """None when the price table has no entry for the model."""
+    cached_tokens: int = 0
+    """Of the prompt tokens, those served from the provider's prompt cache."""
 
 
 class CostReport(BaseModel):
@@ -106,6 +116,8 @@ class CostReport(BaseModel):
     completion_tokens: int
     usd: float | None
     """None when a model used has no price; the tokens are still counted."""
+    cached_tokens: int = 0
+    """Of the prompt tokens, those served from the provider's prompt cache (billed at the cached rate)."""
     unmetered: int = 0
     """Records with no ``usage`` (authored, or from an endpoint that reports none): not counted."""
     fixed_prompt_tokens_estimate: int | None = None
@@ -151,8 +163,11 @@ class CostReport(BaseModel):
         """One line for people: tokens, requests, dollars, and the fixed overhead when known."""
         dollars = "price unknown (add the model to the price table)" if self.usd is None else f"${self.usd:,.4f}"
         models = ", ".join(m.model for m in self.models) or "no model"
+        cached = ""
+        if self.cached_tokens:
+            cached = f" ({self.cached_tokens:,} cached, {self.cached_tokens / self.prompt_tokens:.0%})"
         text = (
-            f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion tokens "
+            f"{self.prompt_tokens:,} prompt{cached} + {self.completion_tokens:,} completion tokens "
             f"in {self.requests:,} request(s) to {models}: {dollars}"
         )
         if self.unmetered:
@@ -180,37 +195,45 @@ def price_usage(
         if usage is None:
             unmetered += 1
             continue
-        row = totals.setdefault((model, bool(batch and batch[0])), [0, 0, 0])
+        row = totals.setdefault((model, bool(batch and batch[0])), [0, 0, 0, 0])
         row[0] += requests
         row[1] += usage.prompt_tokens
         row[2] += usage.completion_tokens
+        row[3] += usage.cached_tokens
     models = []
-    for (model, batched), (requests, prompt, completion) in sorted(totals.items()):
+    for (model, batched), (requests, prompt, completion, cached) in sorted(totals.items()):
         price = prices.price(model)
-        usd = None if price is None else (prompt * price.input + completion * price.output) / 1_000_000
+        usd = None if price is None else price.dollars(prompt, completion, cached)
         if usd is not None and price is not None and batched:
             usd *= price.batch
-        name = model + BATCH_SUFFIX if batched else model
         models.append(
-            ModelCost(model=name, requests=requests, prompt_tokens=prompt, completion_tokens=completion, usd=usd)
+            ModelCost(
+                model=model + BATCH_SUFFIX if batched else model,
+                requests=requests,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                usd=usd,
+                cached_tokens=cached,
+            )
         )
     known = [m.usd for m in models]
     return CostReport(
         models=models,
         prompt_tokens=sum(m.prompt_tokens for m in models),
         completion_tokens=sum(m.completion_tokens for m in models),
+        cached_tokens=sum(m.cached_tokens for m in models),
         usd=None if any(u is None for u in known) else round(sum(u for u in known if u is not None), 6),
         unmetered=unmetered,
     )
 
 
 # instructor's own sentences around the schema it writes into the system message in JSON modes (md_json adds a
-# user message asking for a Markdown block), in characters.
-_SCHEMA_PREAMBLE_CHARS = {"json": 260, "md_json": 340}
+# user message asking for a Markdown block), in tokens.
+_SCHEMA_PREAMBLE_TOKENS = {"json": 65, "md_json": 85}
 
 
 def fixed_prompt_estimate(prompts: PromptSet, mode: str = "tools") -> int:
-    """Tokens every request carries in ``mode`` whatever the article, at four characters a token: the system
+    """Tokens every request carries in ``mode`` whatever the article, by ``estimate_tokens``: the system
     message, the user template around the article, and the schema as the mode sends it. ``tools``: the tool's
     schema, compact, which servers render into the prompt; ``json`` and ``md_json``: the schema indented in the
     system message; ``json_schema``: the field guide, but not the schema, which local servers use only as a
@@ -218,12 +241,12 @@ def fixed_prompt_estimate(prompts: PromptSet, mode: str = "tools") -> int:
     template = prompts.render_user(title="", text="", published=None, outlet=None)
     schema = ArticleExtraction.model_json_schema()
     if mode == "tools":
-        sent = len(json.dumps(schema, separators=(",", ":")))
-    elif mode in _SCHEMA_PREAMBLE_CHARS:
-        sent = len(json.dumps(schema, indent=2, ensure_ascii=False)) + _SCHEMA_PREAMBLE_CHARS[mode]
+        sent = estimate_tokens(json.dumps(schema, separators=(",", ":")))
+    elif mode in _SCHEMA_PREAMBLE_TOKENS:
+        sent = estimate_tokens(json.dumps(schema, indent=2, ensure_ascii=False)) + _SCHEMA_PREAMBLE_TOKENS[mode]
     else:
         sent = 0
-    return (len(system_message(prompts, mode)) + len(template) + sent) // CHARS_PER_TOKEN
+    return estimate_tokens(system_message(prompts, mode)) + estimate_tokens(template) + sent
 
 
 def fitted_overhead(points: Sequence[tuple[int, int]]) -> float | None:

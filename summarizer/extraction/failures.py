@@ -24,7 +24,14 @@ from pydantic import ValidationError
 from tenacity import RetryCallState, wait_exponential_jitter
 from tenacity.stop import stop_base
 
-from summarizer.errors import ConfigError, ExtractionError, InvalidResponseError, TransportError, first_problem
+from summarizer.errors import (
+    CapReached,
+    ConfigError,
+    ExtractionError,
+    InvalidResponseError,
+    TransportError,
+    first_problem,
+)
 
 _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0
@@ -242,6 +249,10 @@ def classify(
     rejected, tools left out of the prompt), else the ExtractionError subclass of the fault, with what the
     attempts cost, the last answer that failed (``raw_answer``) and the fault itself among its causes."""
     cause = root_cause(exc)
+    if isinstance(cause, CapReached):
+        return CapReached(
+            str(cause), attempts=attempts, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
     if isinstance(cause, openai.AuthenticationError):
         return ConfigError(f"{where} rejected the API key (401); check OPENAI_API_KEY")
     if isinstance(cause, openai.PermissionDeniedError):

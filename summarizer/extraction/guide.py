@@ -32,16 +32,20 @@ def _reference(node: dict[str, Any]) -> str | None:
 
 
 def _type(node: dict[str, Any], defs: dict[str, Any]) -> str:
-    """A field's type in a few words: ``string``, ``list of Party``, ``one of a, b``, ``integer or null``."""
+    """A field's type in a few words: ``string``, ``list of Party``, ``one of a, b``, ``integer or null``. A
+    named scalar is its name when it has a description (listed once, after the items), else its own type."""
     if "anyOf" in node:
         return " or ".join(_type(option, defs) for option in node["anyOf"])
+    if "enum" in node:
+        return f"one of {', '.join(node['enum'])}"
     name = _reference(node)
     if name is not None:
         target = defs[name]
-        return f"one of {', '.join(target['enum'])}" if "enum" in target else name
+        return name if "properties" in target or "description" in target else _type(target, defs)
     if node.get("type") == "array":
         return f"list of {_type(node.get('items', {}), defs)}"
-    return str(node.get("type", "any"))
+    kind = node.get("type", "any")
+    return " or ".join(kind) if isinstance(kind, list) else str(kind)
 
 
 def _fields(model: dict[str, Any], defs: dict[str, Any]) -> list[str]:
@@ -50,7 +54,7 @@ def _fields(model: dict[str, Any], defs: dict[str, Any]) -> list[str]:
     for name, node in model.get("properties", {}).items():
         need = ", required" if name in required else ""
         description = _plain(node.get("description", ""))
-        lines.append(f"- {name} ({_type(node, defs)}{need}): {description}")
+        lines.append(f"- {name} ({_type(node, defs)}{need})" + (f": {description}" if description else ""))
     return lines
 
 
@@ -63,6 +67,10 @@ def field_guide(model: type[BaseModel] = ArticleExtraction) -> str:
     for name, item in defs.items():
         if "properties" in item:
             lines += ["", f"{name}: {_plain(item.get('description', ''))}", *_fields(item, defs)]
+    scalars = [(name, item) for name, item in defs.items() if "properties" not in item and "description" in item]
+    if scalars:
+        lines.append("")
+        lines += [f"{name} ({_type(item, defs)}): {_plain(item['description'])}" for name, item in scalars]
     return "\n".join(lines)
 
 

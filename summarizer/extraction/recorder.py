@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from summarizer.config import Settings
-from summarizer.errors import RecordingError
+from summarizer.errors import CapReached, RecordingError
 from summarizer.extraction.pipeline import extract_paths
 from summarizer.extraction.records import FAILED_SUFFIX, recording_filename, recording_stem
 from summarizer.extraction.results import ArticleResult, Progress, RunResult
@@ -61,7 +61,8 @@ def record_paths(
         if result.record is not None:
             (directory / recording_filename(result.record)).write_text(result.record.to_json(), encoding="utf-8")
             note.unlink(missing_ok=True)
-        elif result.outcome == "failed":
+        elif result.outcome == "failed" and not isinstance(result.exception, CapReached):
+            # An article the cap left unsent has nothing to show; a later run records it.
             note.write_text(failure_note(result, settings), encoding="utf-8")
         if progress is not None:
             progress(result)

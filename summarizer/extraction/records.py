@@ -6,6 +6,8 @@ cache holds, so a fixture can be read in review and replayed through the same pa
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -21,6 +23,16 @@ RECORD_FORMAT = "summarizer.record/1"
 Origin = Literal["recorded", "authored", "batch"]
 CHARS_PER_TOKEN = 4
 """The rough size of a token, for the few estimates made before an endpoint has counted (never for cost)."""
+_WHITESPACE_RUN = re.compile(r"\s{2,}")
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count of ``text``, for what no endpoint has counted: a token every four characters, and
+    one for each run of whitespace, since tokenizers of the BPE kind encode a line's indentation (as in indented
+    JSON) in one token, not one every four spaces."""
+    runs = _WHITESPACE_RUN.findall(text)
+    chars = len(text) - sum(len(run) for run in runs) + CHARS_PER_TOKEN * len(runs)
+    return math.ceil(chars / CHARS_PER_TOKEN)
 
 
 @cache
@@ -40,14 +52,18 @@ class Usage(_Frozen):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
+    """Of the prompt tokens, those the provider served from its prompt cache (``prompt_tokens_details``), which
+    are billed at the cached rate."""
 
     @classmethod
-    def of(cls, prompt_tokens: int, completion_tokens: int) -> Usage:
+    def of(cls, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> Usage:
         """Usage with its total filled in."""
         return cls(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             total_tokens=prompt_tokens + completion_tokens,
+            cached_tokens=cached_tokens,
         )
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from summarizer.config import Settings
-from summarizer.errors import ExitCode, ExtractionError, InputError
+from summarizer.errors import CapReached, ExitCode, ExtractionError, InputError
 from summarizer.extraction.cost import CostReport, PriceTable, price_usage
 from summarizer.extraction.records import Record, Usage
 from summarizer.ingest.articles import Article
@@ -66,6 +66,11 @@ class RunResult:
         failed = [Failure(location=r.article.source, reason=r.error or "failed") for r in self.results if r.error]
         return [*(Failure(location=e.path, reason=str(e)) for e in self.input_errors), *failed]
 
+    @property
+    def capped(self) -> list[ArticleResult]:
+        """Articles left undone because their next request could have passed the run's cost or token cap."""
+        return [r for r in self.results if isinstance(r.exception, CapReached)]
+
     def count(self, outcome: Outcome) -> int:
         """How many articles ended with ``outcome``."""
         return sum(1 for r in self.results if r.outcome == outcome)
@@ -82,7 +87,10 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all done; 1 some inputs left out; 3 nothing extracted (2 is for usage errors, raised earlier)."""
+        """0 all done; 1 some inputs left out, or left for another run by the cap; 3 nothing extracted (2 is for
+        usage errors, raised earlier)."""
+        if self.capped:
+            return ExitCode.PARTIAL
         if not self.records:
             return ExitCode.FAILED
         return ExitCode.PARTIAL if self.failures else ExitCode.OK

@@ -1,7 +1,10 @@
 """The extraction schema: what the model must return for one article.
 
 The attribute docstrings are the field descriptions in the JSON Schema the model is shown, so they are written
-for the model. ``schemas/article_extraction.json`` is generated from these models (``summarizer schema``).
+for the model, and kept short: every request carries them. A field whose name and type say enough has none;
+what every item shares (the evidence quote, the date format) is described once, under ``$defs``, and the system
+prompt holds the rules that cut across fields. ``ArticleExtraction.model_json_schema`` writes the schema compact
+(``schema_json.py``). ``schemas/article_extraction.json`` is generated from these models (``summarizer schema``).
 
 Validated plainly, an extraction is checked for its shape only: that is how records already accepted are read back.
 A model's answer is validated with ``context=answer_context(title, text)`` (instructor's validation context), and
@@ -18,7 +21,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 from pydantic.dataclasses import dataclass
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
+from typing_extensions import TypeAliasType
 
+from summarizer.extraction.schema_json import CompactJsonSchema
 from summarizer.ingest.quotes import article_key, quote_found
 
 SCHEMA_VERSION = "1"
@@ -28,9 +34,32 @@ SCHEMA_VERSION = "1"
 ISO_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 """An ISO date at day, month or year precision, written with classes every grammar converter supports."""
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
-IsoDate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=ISO_DATE_PATTERN)]
+# Named types are written once under the schema's $defs, with their description, and referred to from each field
+# that uses them.
+Text = TypeAliasType("Text", Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)])
+NonEmpty = Text
+"""Text that is not empty once stripped. Written ``Text`` in the schema: each of the many fields of this type
+repeats the reference to it."""
+Quote = TypeAliasType(
+    "Quote",
+    Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=3),
+        Field(description="A short quote copied word for word from the article."),
+    ],
+)
+EnglishName = TypeAliasType(
+    "EnglishName",
+    Annotated[str, Field(description="Its usual name in English news.")],
+)
+IsoDate = TypeAliasType(
+    "IsoDate",
+    Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, pattern=ISO_DATE_PATTERN),
+        Field(description="YYYY-MM-DD, YYYY-MM or YYYY, as precise as the article allows."),
+    ],
+)
 
 _ISO_BY_PRECISION = {
     "day": re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
@@ -38,9 +67,6 @@ _ISO_BY_PRECISION = {
     "year": re.compile(r"^[0-9]{4}$"),
 }
 
-
-# An item's English name (`name_en`) is a plain string, empty when not given, not an optional: the schema is sent
-# with every request, and an optional's "anyOf" costs more of the prompt than the field's description.
 
 # The items are frozen dataclasses with slots, not models: a briefing validates every item of every record
 # (over a hundred thousand at 5,000 records). Built from JSON they took a tenth less time than models, and
@@ -118,56 +144,42 @@ class OutcomeStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
 class Party:
-    """A country, government, armed group or organisation that is a side in the conflict or the talks."""
+    """A side in the conflict or the talks."""
 
     name: NonEmpty
-    """The party's fullest name as this article writes it, e.g. "Colombia", "FARC", "African Union"."""
-    name_en: str = ""
-    """Usual English name (as wire services write it)."""
+    name_en: EnglishName | None = None
     kind: PartyKind
-    """What sort of actor it is."""
     role: NonEmpty
-    """Its role in this story in a few words, e.g. "negotiating party", "rebel group the government blames"."""
+    """Its part in the story, in a few words."""
     spellings: list[NonEmpty] = Field(default_factory=list)
-    """Every other name this article uses for the same party, exactly as written (e.g. "Bogotá", "the rebels")."""
     evidence: Quote
-    """A short quote copied word for word from the article that shows this party's part in the story."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
 class Mediator:
-    """A third party that hosts, mediates, brokers or facilitates the talks or a ceasefire."""
+    """A third party to the talks or a ceasefire."""
 
     name: NonEmpty
-    """The mediator's name as this article writes it, e.g. "Norway", "United Nations"."""
-    name_en: str = ""
-    """Usual English name (as wire services write it)."""
+    name_en: EnglishName | None = None
     spellings: list[NonEmpty] = Field(default_factory=list)
-    """Other names for it in this article, as written."""
     role: MediatorRole
-    """How it takes part: host (talks on its soil), mediator, broker (of a deal), facilitator, observer."""
+    """host: talks on its soil."""
     venue: str | None = None
-    """The city where it hosts or mediates, if the article says, e.g. "Geneva", "Havana"."""
+    """The city of the talks."""
     evidence: Quote
-    """A short quote copied word for word from the article naming this mediator and its role."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
 class Person:
-    """A named individual who acts or speaks in the story."""
+    """A named individual who acts or speaks."""
 
     name: NonEmpty
-    """The person's name as written in the article."""
-    name_en: str = ""
-    """Usual English name (as wire services write it)."""
+    name_en: EnglishName | None = None
     title: str | None = None
-    """Their office or rank as the article gives it, e.g. "Defence Minister", "Lt. Gen."."""
+    """Office or rank."""
     affiliation: str | None = None
-    """The party, government or body they belong to, e.g. "Colombia", "FARC"."""
     spellings: list[NonEmpty] = Field(default_factory=list)
-    """Other spellings of the name in this article, exactly as written."""
     evidence: Quote
-    """A short quote copied word for word from the article that names this person."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
@@ -175,44 +187,36 @@ class Demand:
     """Something one party demands of another."""
 
     by: NonEmpty
-    """The party making the demand (a party name as in `parties`, not a person)."""
+    """The demanding party (not a person)."""
     of: str | None = None
-    """The party the demand is made of, if any."""
     demand: NonEmpty
-    """What is demanded, in one plain sentence."""
+    """In one sentence."""
     status: DemandStatus
-    """Where the demand stands according to this article; "stated" when the article only reports it."""
+    """stated: the article only reports it."""
     evidence: Quote
-    """A short quote copied word for word from the article stating the demand."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
 class CasualtyClaim:
-    """A claim that people were killed, wounded or captured. Keep each claim as the article states it."""
+    """A claim of people killed, wounded or captured."""
 
     kind: CasualtyKind
-    """Killed, wounded or captured."""
     figure_text: NonEmpty
-    """The article's own words for the number, e.g. "dozens", "over 300", "12", "several"."""
+    """The article's words for the number."""
     low: int | None = Field(default=None, ge=0)
-    """The lowest number the words allow; null when the article gives no number (as for "dozens" or "several")."""
+    """The lowest the words allow."""
     best: int | None = Field(default=None, ge=0)
-    """The number stated; null when the article gives none. Never invent precision for vague words."""
+    """The number stated; no invented precision."""
     high: int | None = Field(default=None, ge=0)
-    """The highest number the words allow; null when open-ended ("over 300") or not given."""
+    """The highest the words allow; null if open-ended."""
     victims: Victims
-    """Who was counted: soldiers, civilians, militants, a mix, or unspecified."""
     side: str | None = None
-    """Whose people they were (e.g. "Colombia", "FARC"), if the article says."""
+    """Whose people they were."""
     location: str | None = None
-    """Where it happened, if the article says."""
     when: IsoDate | None = None
-    """When it happened: an ISO date (YYYY-MM-DD), month (YYYY-MM) or year (YYYY), resolved if the article
-    allows; null if it does not say."""
     claimant: str | None = None
-    """Who makes the claim (e.g. "the army", "a rebel spokesman"); null when the article states it in its own voice."""
+    """Who claims it; null in the article's own voice."""
     evidence: Quote
-    """A short quote copied word for word from the article containing the figure."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -224,23 +228,18 @@ class CasualtyClaim:
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
 class Event:
-    """A dated event: something that happened, or is scheduled, on a day, in a month or in a year."""
+    """Something that happened or is scheduled."""
 
     date: IsoDate
-    """ISO date at the given precision: YYYY-MM-DD for a day, YYYY-MM for a month, YYYY for a year. Resolve
-    relative words ("Thursday", "last month") against the article's publication date when one is given."""
     end_date: IsoDate | None = None
-    """For a span of days, the ISO date of its last day; otherwise null."""
+    """The last day of a span."""
     precision: Precision
-    """How precisely the article fixes the date."""
     date_text: NonEmpty
-    """The article's own words for the date, e.g. "Thursday", "October 25", "earlier this month"."""
+    """The article's words for the date."""
     description: NonEmpty
-    """What happened, in one plain sentence."""
+    """In one sentence."""
     location: str | None = None
-    """Where it happened, if the article says."""
     evidence: Quote
-    """A short quote copied word for word from the article describing the event and its date."""
 
     @model_validator(mode="after")
     def _iso_at_precision(self) -> Self:
@@ -258,43 +257,45 @@ class Event:
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_ITEM)
 class Outcome:
-    """An agreement, decision or result of the talks or the conflict."""
+    """An agreement, decision or result."""
 
     description: NonEmpty
-    """What was agreed, decided or came about, in one plain sentence."""
+    """In one sentence."""
     parties: list[NonEmpty] = Field(default_factory=list)
-    """The parties bound by or involved in it."""
+    """The parties bound or involved."""
     status: OutcomeStatus
-    """Agreed, proposed, implemented, failed, or unknown."""
     evidence: Quote
-    """A short quote copied word for word from the article stating it."""
 
 
 class ArticleExtraction(BaseModel):
-    """Everything a careful analyst records from one news article about a conflict and its talks.
-
-    Only what the article itself says: no outside knowledge, no guesses. Every item carries an evidence quote
-    copied word for word from the article. Lists may be empty.
-    """
+    """What one news article reports about a conflict and its talks."""
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore", frozen=True)
 
     summary: NonEmpty
-    """Two or three neutral sentences on what the article reports, without boilerplate or opinion."""
+    """Two or three neutral sentences."""
     parties: list[Party] = Field(default_factory=list)
-    """The sides in the conflict or the talks (countries, governments, armed groups), not the mediators."""
     mediators: list[Mediator] = Field(default_factory=list)
-    """Third parties hosting, mediating, brokering or facilitating."""
     people: list[Person] = Field(default_factory=list)
-    """Named individuals with their titles and affiliations."""
     demands: list[Demand] = Field(default_factory=list)
-    """Demands made by one party of another."""
     casualties: list[CasualtyClaim] = Field(default_factory=list)
-    """Claims of people killed, wounded or captured, one per distinct figure and claimant."""
+    """One per distinct figure and claimant."""
     events: list[Event] = Field(default_factory=list)
-    """Dated events, in the article's order."""
+    """In the article's order."""
     outcomes: list[Outcome] = Field(default_factory=list)
-    """Agreements, decisions and results."""
+
+    @classmethod
+    def model_json_schema(
+        cls,
+        by_alias: bool | None = None,
+        ref_template: str = DEFAULT_REF_TEMPLATE,
+        schema_generator: type[GenerateJsonSchema] = CompactJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The JSON Schema the model is shown (and ``schemas/article_extraction.json``), compact by default
+        (``CompactJsonSchema``): every caller, instructor included, writes the same schema."""
+        return super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
 
     @model_validator(mode="after")
     def _sound_answer(self, info: ValidationInfo) -> Self:

@@ -5,41 +5,49 @@ bodies of injected faults, and OpenAI-style error objects."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from http import HTTPStatus
 from typing import Any
 
-from summarizer.extraction.records import CHARS_PER_TOKEN, Record
+from summarizer.extraction.records import CHARS_PER_TOKEN, Record, estimate_tokens
 from summarizer.replay.faults import FaultKind, Quirks
+from summarizer.replay.prompt_cache import PromptCache
 
 LOOPBACK_FINGERPRINT = "summarizer-loopback:"
 """``system_fingerprint`` prefix of the server's answers, followed by the recording's origin (or ``fault``)."""
 
 
 def _estimate_tokens(text: str) -> int:
-    # Authored recordings carry no usage; a rough four-characters-a-token estimate keeps the field present.
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+    # Authored recordings carry no usage; a rough estimate keeps the field present.
+    return max(1, estimate_tokens(text))
+
+
+def _message_texts(body: dict[str, Any]) -> list[str]:
+    texts: list[str] = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts.append("\n".join(str(c.get("text", "")) for c in content if isinstance(c, dict)))
+    return texts
 
 
 def message_text(body: dict[str, Any]) -> str:
     """Every message's text in a chat request, joined."""
-    parts: list[str] = []
-    for message in body.get("messages") or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts.extend(str(c.get("text", "")) for c in content if isinstance(c, dict))
-    return "\n".join(parts)
+    return "\n".join(_message_texts(body))
 
 
-def _prompt_text(body: dict[str, Any], quirks: Quirks) -> str:
-    """What an endpoint bills as the prompt: the messages, and the schema sent as tools (unless the server drops
-    them) or response format."""
+def prompt_parts(body: dict[str, Any], quirks: Quirks) -> list[str]:
+    """What an endpoint bills as the prompt, in the order it lays the prompt out: the schema sent as tools
+    (unless the server drops them) or response format, then each message."""
     kept = ("response_format",) if quirks.drop_tools else ("tools", "functions", "response_format")
     schema = {k: body[k] for k in kept if body.get(k)}
-    return message_text(body) + (json.dumps(schema, separators=(",", ":")) if schema else "")
+    return [json.dumps(schema, separators=(",", ":")) if schema else "", *_message_texts(body)]
+
+
+def _prompt_tokens(body: dict[str, Any], quirks: Quirks) -> int:
+    return _estimate_tokens("\n".join(prompt_parts(body, quirks)))
 
 
 def answers_in_words(request: dict[str, Any], quirks: Quirks) -> bool:
@@ -85,8 +93,21 @@ def _assistant_message(payload: str, request: dict[str, Any], number: int) -> tu
 
 
 def _chat_completion(
-    message: dict[str, Any], finish: str, model: str, number: int, prompt: int, completion: int, fingerprint: str
+    message: dict[str, Any],
+    finish: str,
+    model: str,
+    number: int,
+    prompt: int,
+    completion: int,
+    fingerprint: str,
+    cached: int = 0,
 ) -> dict[str, Any]:
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    }
     return {
         "id": f"chatcmpl-loopback-{number}",
         "object": "chat.completion",
@@ -94,7 +115,7 @@ def _chat_completion(
         "model": model,
         "system_fingerprint": fingerprint,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        "usage": usage,
     }
 
 
@@ -106,7 +127,7 @@ def _payload(record: Record, request: dict[str, Any], quirks: Quirks) -> str:
 
 def _usage(record: Record, request: dict[str, Any], quirks: Quirks, payload: str) -> tuple[int, int]:
     recorded = None if quirks.drop_tools else record.response.usage
-    prompt = recorded.prompt_tokens if recorded else _estimate_tokens(_prompt_text(request, quirks))
+    prompt = recorded.prompt_tokens if recorded else _prompt_tokens(request, quirks)
     completion = recorded.completion_tokens if recorded else _estimate_tokens(payload)
     return prompt, completion
 
@@ -116,15 +137,20 @@ def billed_tokens(record: Record | None, request: dict[str, Any], quirks: Quirks
     prompt alone when there is no recording to answer from."""
     quirks = quirks or Quirks()
     if record is None:
-        return _estimate_tokens(_prompt_text(request, quirks))
+        return _prompt_tokens(request, quirks)
     return sum(_usage(record, request, quirks, _payload(record, request, quirks)))
 
 
 def completion_body(
-    record: Record, request: dict[str, Any], number: int, quirks: Quirks | None = None
+    record: Record,
+    request: dict[str, Any],
+    number: int,
+    quirks: Quirks | None = None,
+    prompt_cache: PromptCache | None = None,
 ) -> dict[str, Any]:
     """The chat completion answering ``request`` with ``record``'s output (in words, as a model that never saw
-    the tool or was free not to call it would answer, where ``quirks`` say so)."""
+    the tool or was free not to call it would answer, where ``quirks`` say so); with ``prompt_cache``, the
+    prompt tokens it holds are reported as cached."""
     quirks = quirks or Quirks()
     payload = _payload(record, request, quirks)
     if answers_in_words(request, quirks):
@@ -132,8 +158,10 @@ def completion_body(
     else:
         message, finish = _assistant_message(payload, request, number)
     prompt, completion = _usage(record, request, quirks, payload)
+    cached = prompt_cache.cached_tokens(prompt_parts(request, quirks), prompt) if prompt_cache is not None else 0
     model = record.response.model or str(request.get("model", "loopback"))
-    return _chat_completion(message, finish, model, number, prompt, completion, LOOPBACK_FINGERPRINT + record.origin)
+    fingerprint = LOOPBACK_FINGERPRINT + record.origin
+    return _chat_completion(message, finish, model, number, prompt, completion, fingerprint, cached)
 
 
 # Fails the extraction schema in several ways at once: the required summary is missing, parties is a string
@@ -163,7 +191,7 @@ def fault_body(
     ``garbage``) answering ``request``; ``record`` is the article's recording when there is one."""
     quirks = quirks or Quirks()
     model = str(request.get("model") or "loopback")
-    prompt = _estimate_tokens(_prompt_text(request, quirks))
+    prompt = _prompt_tokens(request, quirks)
     fingerprint = LOOPBACK_FINGERPRINT + "fault"
     if kind == "refusal":
         # What OpenAI returns when the model declines: no content, no tool call, the reason in `refusal`.

@@ -7,7 +7,8 @@ It binds to loopback by default, can add latency and inject faults (a ``FaultPla
 connections, hangs, slow, malformed, schema-failing, truncated, looping, garbage or refused answers) to exercise
 the client's retries, can play a local server's quirks (``Quirks``: a tool_choice object refused or ignored, the
 tools left out of the prompt, a small context), survives every one of them, and never logs request headers, so an
-API key sent to it appears nowhere.
+API key sent to it appears nowhere. Its answers' ``usage`` counts the prompt as a provider would bill it, the part
+a provider's prompt cache would serve included (``prompt_cache.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from summarizer.replay.answers import (
 from summarizer.replay.batches import BatchDesk, BatchFaults
 from summarizer.replay.faults import FaultKind, FaultPlan, Quirks
 from summarizer.replay.latency import Latency
+from summarizer.replay.prompt_cache import PromptCache
 from summarizer.replay.quota import Limits, Quota, retry_headers
 from summarizer.replay.stats import ServerStats, StatsSummary
 
@@ -179,6 +181,7 @@ class LoopbackServer:
         quirks: Quirks | None = None,
         require_key: str | None = None,
         verbose: bool = False,
+        prompt_cache: PromptCache | None = None,
     ) -> None:
         """``latency``: seconds from a chat completion's arrival to its answer, fixed or drawn from a
         distribution. ``limits``: requests and tokens per minute, enforced with 429s and reported in
@@ -187,7 +190,8 @@ class LoopbackServer:
         fault instead of their answer. ``fail_first``: answer the first N chat completions with 503, before
         ``faults``' own schedule; without ``faults`` those 503s carry ``Retry-After: 0``. ``quirks``: how every
         request departs from OpenAI's API. ``require_key``: answer 401 unless this key is sent. ``verbose``: log
-        each request line (never the headers) and handler errors."""
+        each request line (never the headers) and handler errors. ``prompt_cache``: the provider's prompt cache
+        the answers' ``cached_tokens`` come from (by default a fresh one, as OpenAI's with five minutes' life)."""
         self.recordings = recordings
         self.latency = latency if isinstance(latency, Latency) else Latency(latency)
         self.limits = limits or Limits()
@@ -205,6 +209,7 @@ class LoopbackServer:
         """The Files and Batch APIs' state."""
         self.require_key = require_key
         self.verbose = verbose
+        self.prompt_cache = prompt_cache or PromptCache()
         self.stats = ServerStats()
         # Set on stop, so that held requests (latency, slow, timeout) end at once instead of pinning threads.
         self._stopping = threading.Event()
@@ -289,7 +294,7 @@ class LoopbackServer:
                 "recording_not_found",
             )
         self.stats.count("completions", wanted)
-        return HTTPStatus.OK, completion_body(record, request, self.stats.completions, self.quirks)
+        return HTTPStatus.OK, completion_body(record, request, self.stats.completions, self.quirks, self.prompt_cache)
 
     def _inject(self, fault: FaultKind, handler: _Handler, request: dict[str, Any], record: Record | None) -> bool:
         """Act out ``fault`` (``record`` is the request's recording, if any); True when the request is done with,

@@ -260,7 +260,16 @@ def test_the_gate_passes_on_the_untouched_recordings_and_the_table_prints() -> N
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "eval gate passed" in result.stderr
-    for heading in ("precision", "recall", "F1", "overall (micro)", "mean absolute error", "word for word", "tokens"):
+    for heading in (
+        "precision",
+        "recall",
+        "F1",
+        "overall (micro)",
+        "mean absolute error",
+        "word for word",
+        "tokens",
+        "fixed prompt overhead",
+    ):
         assert heading in result.stdout
 
 

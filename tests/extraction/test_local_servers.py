@@ -19,7 +19,7 @@ from summarizer.extraction.client import Extractor
 from summarizer.extraction.cost import fixed_prompt_estimate
 from summarizer.extraction.pipeline import Pipeline
 from summarizer.extraction.prompts import load_prompts
-from summarizer.extraction.records import Record
+from summarizer.extraction.records import Record, estimate_tokens
 from summarizer.ingest.articles import Article, load_articles
 from summarizer.replay.faults import FaultKind, FaultPlan, Quirks
 from summarizer.replay.server import LoopbackServer
@@ -294,7 +294,7 @@ def test_the_field_guide_is_sent_where_the_schema_is_only_a_grammar(
         with _scripted([(200, answer)], received) as url:
             extract_one(settings.replace(base_url=url, mode=mode), article)
         systems[mode] = received[0]["messages"][0]["content"]
-    guide = "- figure_text (string, required): The article's own words for the number"
+    guide = "- figure_text (string, required): The article's words for the number"
     assert guide in systems["json_schema"] and guide not in systems["tools"]
     assert systems["json_schema"].startswith(systems["tools"])
 
@@ -312,14 +312,16 @@ def test_the_cost_line_s_overhead_follows_the_mode(
     prompts = load_prompts()
     published = article.published.isoformat() if article.published else None
     filled = prompts.render_user(title=article.title, text=article.text, published=published, outlet=article.outlet)
-    article_part = len(filled) - len(prompts.render_user(title="", text="", published=None, outlet=None))
+    empty = prompts.render_user(title="", text="", published=None, outlet=None)
     # What reaches the model's prompt: the messages, and the tools where the server renders them into it. A
     # json_schema response format is a grammar on local servers, not prompt.
-    sent = sum(len(m["content"]) for m in request["messages"]) - article_part
+    texts = [str(m["content"]).replace(filled, empty) for m in request["messages"]]
+    assert sum(filled in str(m["content"]) for m in request["messages"]) == 1
+    sent = sum(estimate_tokens(text) for text in texts)
     if mode == "tools":
-        sent += len(json.dumps(request["tools"][0]["function"]["parameters"], separators=(",", ":")))
+        sent += estimate_tokens(json.dumps(request["tools"][0]["function"]["parameters"], separators=(",", ":")))
     estimate = fixed_prompt_estimate(prompts, mode)
-    assert estimate == pytest.approx(sent / 4, rel=0.03)
+    assert estimate == pytest.approx(sent, rel=0.03)
     assert mode != "json_schema" or estimate < fixed_prompt_estimate(prompts, "tools") * 0.7
 
 
