@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from summarizer.briefing.casualties import reconcile
@@ -33,30 +32,16 @@ from summarizer.briefing.model import (
     TimelineEntry,
 )
 from summarizer.briefing.similarity import Embeddings
+from summarizer.briefing.sources import FACT_LISTS, SourcedExtraction, number_sources, screen
 from summarizer.briefing.stories import group_stories, period, story_title
 from summarizer.briefing.timeline import flag_conflicts
 from summarizer.briefing.topline import picked_key_points, with_ids
 from summarizer.extraction.records import Record
 from summarizer.extraction.schema import ArticleExtraction, Demand, Event, MediatorRole, Outcome, PartyKind
 from summarizer.ingest.articles import Article
-from summarizer.ingest.injection import passage_spans, rests_on
 from summarizer.ingest.quotes import article_key, quote_found
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class SourcedExtraction:
-    """One article and its validated extraction, numbered as a source."""
-
-    number: int
-    article: Article
-    record: Record
-    extraction: ArticleExtraction
-
-
-def _sort_key(article: Article) -> tuple[date, str]:
-    return (article.published or date.max, article.source)
 
 
 class _Merger:
@@ -78,7 +63,7 @@ class _Merger:
         # One article often gives one sentence as evidence for several facts: it is searched and cited once.
         text = sourced.article.text
         citations: dict[str, Citation] = {}
-        for name in _FACT_LISTS:
+        for name in FACT_LISTS:
             for item in getattr(sourced.extraction, name):
                 quote = item.evidence
                 if quote not in citations:
@@ -252,45 +237,6 @@ class _Merger:
         ]
 
 
-_FACT_LISTS = ("parties", "mediators", "people", "demands", "casualties", "events", "outcomes")
-
-
-def _screen(sourced: Sequence[SourcedExtraction]) -> tuple[list[SourcedExtraction], list[str]]:
-    """Leave out the facts whose evidence is text addressed to the model, with a notice per article that has
-    such text (whether or not a fact rests on it)."""
-    screened: list[SourcedExtraction] = []
-    notices: list[str] = []
-    for s in sourced:
-        passages = s.article.directed
-        if not passages:
-            screened.append(s)
-            continue
-        key = article_key(s.article.title, s.article.text)
-        spans = passage_spans(key, passages)
-        kept: dict[str, list[object]] = {}
-        for name in _FACT_LISTS:
-            items = getattr(s.extraction, name)
-            kept[name] = [item for item in items if not rests_on(item.evidence, key, spans)]
-        dropped = sum(len(getattr(s.extraction, name)) - len(kept[name]) for name in _FACT_LISTS)
-        screened.append(replace(s, extraction=s.extraction.model_copy(update=kept)))
-        example = passages[0]
-        example = example if len(example) <= 80 else example[:79] + "…"
-        notices.append(
-            f"source {s.number} contains text addressed to the model (“{example}”); "
-            + (f"{dropped} fact(s) quoting it were left out" if dropped else "no fact rests on it")
-        )
-    return screened, notices
-
-
-def number_sources(pairs: Iterable[tuple[Article, Record]]) -> list[SourcedExtraction]:
-    """Validate each record's output and number the articles by publication date, then location."""
-    ordered = sorted(pairs, key=lambda pair: _sort_key(pair[0]))
-    return [
-        SourcedExtraction(number=i, article=article, record=record, extraction=record.extraction())
-        for i, (article, record) in enumerate(ordered, start=1)
-    ]
-
-
 def merge_records(
     pairs: Iterable[tuple[Article, Record]],
     *,
@@ -370,7 +316,7 @@ def merge(
 ) -> Briefing:
     """The briefing for ``sourced``: articles grouped into stories, then, per story, entities resolved, facts
     merged, every fact cited, and the key developments picked."""
-    sourced, notices = _screen(sourced)
+    sourced, notices = screen(sourced)
     aliases = aliases or AliasTable.load()
     embeddings = Embeddings()
     everyone = _Merger(sourced, aliases, embeddings)

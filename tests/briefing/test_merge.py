@@ -12,10 +12,11 @@ import pytest
 
 from summarizer.app.api import make_article
 from summarizer.briefing.entities import AliasTable, EntityResolver, name_key
-from summarizer.briefing.merge import SourcedExtraction, merge, merge_records
+from summarizer.briefing.merge import merge, merge_records
 from summarizer.briefing.model import Briefing
 from summarizer.briefing.render import render
 from summarizer.briefing.render.markdown import md
+from summarizer.briefing.sources import SourcedExtraction
 from summarizer.extraction.records import Record, RequestInfo, ResponseInfo
 from summarizer.extraction.schema import ArticleExtraction
 
