@@ -18,6 +18,7 @@ from summarizer.app.evaluate import evaluate
 from summarizer.app.options import (
     AliasesOpt,
     CacheDirOpt,
+    CacheUrlOpt,
     ConfigOpt,
     DateOpt,
     OutputOpt,
@@ -209,26 +210,30 @@ def schema(
 
 @cache_app.command("info")
 @handle_errors
-def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:
-    """Where the cache is, how many records it holds and its size."""
-    from summarizer.extraction.cache import ResponseCache
+def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
+    """Where the cache is (a folder, or Redis), how many records it holds and its size."""
+    from summarizer.extraction.backend import open_backend
 
-    settings = RunOptions(config=config, cache_dir=cache_dir).settings()
-    with ResponseCache(settings.cache_dir) as cache:
-        info = cache.info()
-    typer.echo(f"{info.directory}: {info.entries} record(s), {info.size_bytes / 1024:.1f} KiB")
+    store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
+    try:
+        info = store.info()
+    finally:
+        store.close()
+    typer.echo(f"{info.location}: {info.entries} record(s), {info.size_bytes / 1024:.1f} KiB")
 
 
 @cache_app.command("clear")
 @handle_errors
-def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:
+def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
     """Remove every cached record."""
-    from summarizer.extraction.cache import ResponseCache
+    from summarizer.extraction.backend import open_backend
 
-    settings = RunOptions(config=config, cache_dir=cache_dir).settings()
-    with ResponseCache(settings.cache_dir) as cache:
-        removed = cache.clear()
-    typer.echo(f"{settings.cache_dir}: removed {removed} record(s)")
+    store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
+    try:
+        removed = store.clear()
+    finally:
+        store.close()
+    typer.echo(f"{store.location}: removed {removed} record(s)")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ConfigError, ExtractionError
 from summarizer.extraction import completions
+from summarizer.extraction.backend import Limiter
 from summarizer.extraction.failures import (
     CONNECT_TIMEOUT,
     Backoff,
@@ -131,7 +132,7 @@ class Extractor:
         settings: Settings,
         prompts: PromptSet,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         backoff_initial: float = 1.0,
         endpoint_name: str | None = None,
     ) -> None:
@@ -141,7 +142,7 @@ class Extractor:
         self.endpoint_name = endpoint_name or settings.base_url or "the OpenAI API"
         """How errors name the endpoint."""
         self.prompts = prompts
-        self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+        self.limiter: Limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self._schema_hash = schema_hash()
         self._backoff_initial = backoff_initial
         self._completion_tokens_seen = 0
