@@ -91,9 +91,13 @@ class RedisClaims:
                 return RedisClaim(record)
         return RedisClaim(lock=lock)
 
-    async def _renew(self, lock: redis.asyncio.lock.Lock) -> None:
-        while True:
-            await asyncio.sleep(self.timeout / 3)
+    async def _renew(self, lock: redis.asyncio.lock.Lock, done: asyncio.Event) -> None:
+        # Stopped by ``done`` rather than cancelled: a cancellation landing inside a Redis call is not always
+        # seen by the caller, and the lock would be renewed for ever.
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.timeout / 3)
+                return
             try:
                 await lock.reacquire()
             except _LOCK_FAULTS as exc:
@@ -113,13 +117,13 @@ class RedisClaims:
         if turn.lock is None:
             yield turn
             return
-        renewing = asyncio.create_task(self._renew(turn.lock))
+        done = asyncio.Event()
+        renewing = asyncio.create_task(self._renew(turn.lock, done))
         try:
             yield turn
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            done.set()
+            await renewing
             await turn.release()
 
     async def aclose(self) -> None:

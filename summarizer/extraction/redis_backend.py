@@ -15,6 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 import diskcache
 import redis
 import redis.asyncio
+import redis.asyncio.retry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, RecordingError
@@ -35,6 +38,11 @@ RETRY_AFTER_LOSS = 5.0
 """Seconds a worker that lost Redis works locally before it tries Redis again, rather than paying a connection
 timeout for every article."""
 SPOOL_DIR = "redis-spool"
+_RETRIES = 3
+"""Times a call is sent again after a timeout or a dropped connection: a worker whose event loop was busy (the
+first request builds instructor's schema) can time out on an answer Redis gave at once. A Redis that is gone
+still fails within a second."""
+
 FAULTS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 
 
@@ -94,7 +102,11 @@ class RedisStore:
         self._notices: list[str] = []
         try:
             self._client = redis.Redis.from_url(
-                url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+                url,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=SOCKET_TIMEOUT,
+                retry_on_timeout=True,
+                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), _RETRIES),
             )
             self._client.ping()
         except FAULTS as exc:
@@ -247,7 +259,11 @@ class LoopClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             self._client = redis.asyncio.Redis.from_url(
-                self.url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=SOCKET_TIMEOUT
+                self.url,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=SOCKET_TIMEOUT,
+                retry_on_timeout=True,
+                retry=redis.asyncio.retry.Retry(ExponentialBackoff(cap=0.5, base=0.05), _RETRIES),
             )
             self._loop = loop
         return self._client
