@@ -30,6 +30,8 @@ from summarizer.app.options import (
 )
 from summarizer.app.serve import serve
 from summarizer.errors import ExitCode
+from summarizer.service.commands import api as api_command
+from summarizer.service.commands import worker as worker_command
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
@@ -186,6 +188,8 @@ def _extract(paths: list[Path], replay: Path | None, options: RunOptions, settin
 
 app.command("eval")(handle_errors(run_options(evaluate)))
 app.command("serve")(handle_errors(serve))
+app.command("api")(handle_errors(run_options(api_command)))
+app.command("worker")(handle_errors(run_options(worker_command)))
 
 
 @app.command()
