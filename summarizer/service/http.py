@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from summarizer.config import Settings
-from summarizer.errors import ExtractionError, UserError, first_problem
+from summarizer.errors import ConfigError, ExtractionError, UserError, first_problem
 from summarizer.service.answers import Answer, briefing_answer, extractions_answer, request_articles
 from summarizer.service.jobs import Jobs, Kind, queue_pool
 from summarizer.service.models import BriefingRequest, ExtractionRequest, JobOut, Problem
@@ -63,6 +63,7 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
         413: "The body or the number of articles is over the service's limit.",
         422: "A field failed validation, or an article cannot be used.",
         502: "No article could be extracted (the endpoint failed).",
+        503: "The service's own settings stop it (its endpoint refused the key, say).",
     }.items()
 }
 
@@ -91,6 +92,23 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+_BEARER = HTTPBearer(auto_error=False, description="The token in SUMMARIZER_API_TOKEN.")
+
+
+class Authorised:
+    """The dependency every route but ``/healthz`` has: the bearer token, compared in constant time."""
+
+    def __init__(self, token: str | None) -> None:
+        self._token = token.encode() if token is not None else None
+
+    def __call__(self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
+        if self._token is None:
+            return
+        if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), self._token):
+            raise Refused(401, "missing or wrong bearer token; send Authorization: Bearer $SUMMARIZER_API_TOKEN",
+                          {"WWW-Authenticate": "Bearer"})  # fmt: skip
+
+
 def create_app(settings: Settings, *, token: str | None = None, limits: Limits | None = None) -> FastAPI:
     """The service for ``settings`` (its cache, endpoint and limits). ``token``: the bearer token every request
     but ``/healthz`` must carry; None for none (loopback only: the command refuses otherwise). Long requests
@@ -117,14 +135,7 @@ def create_app(settings: Settings, *, token: str | None = None, limits: Limits |
         lifespan=lifespan,
         responses=_REFUSALS,
     )
-    bearer = HTTPBearer(auto_error=False, description="The token in SUMMARIZER_API_TOKEN.")
-
-    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if token is None:
-            return
-        if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-            raise Refused(401, "missing or wrong bearer token; send Authorization: Bearer $SUMMARIZER_API_TOKEN",
-                          {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    authorised = Authorised(token)
 
     app.add_middleware(BodyLimit, max_body=limits.max_body)
 
@@ -137,6 +148,11 @@ def create_app(settings: Settings, *, token: str | None = None, limits: Limits |
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid body"}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
         return _problem(422, f"{where}: {first.get('msg', 'invalid')}; fix the request body")
+
+    @app.exception_handler(ConfigError)
+    async def misconfigured(_: Request, exc: ConfigError) -> JSONResponse:
+        # The service's own settings (its endpoint refused the key, say), not the request, must change.
+        return _problem(503, str(exc))
 
     @app.exception_handler(UserError)
     async def unusable(_: Request, exc: UserError) -> JSONResponse:
