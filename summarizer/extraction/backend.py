@@ -7,8 +7,9 @@ and every run alike."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from summarizer.config import Settings
 from summarizer.extraction.cache import CacheInfo, ResponseCache
@@ -69,6 +70,15 @@ class Limiter(Protocol):
 
     def settle(self, slot: Slot, tokens: int) -> None:
         """Count ``slot`` for the ``tokens`` the endpoint reported instead of its estimate."""
+        ...
+
+
+@runtime_checkable
+class ReadsRateHeaders(Protocol):
+    """A limiter that takes the limits a provider reports in its ``x-ratelimit-*`` response headers."""
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Take the limits in ``headers``, when they are there."""
         ...
 
 

@@ -33,7 +33,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ConfigError, ExtractionError
 from summarizer.extraction import completions
-from summarizer.extraction.backend import Limiter
+from summarizer.extraction.backend import Limiter, ReadsRateHeaders
 from summarizer.extraction.failures import (
     CONNECT_TIMEOUT,
     Backoff,
@@ -154,7 +154,9 @@ class Extractor:
         limits = httpx2.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
         # The request hook sees every HTTP request the client sends, whichever layer retried it.
         http_client = openai.DefaultAsyncHttpxClient(
-            event_hooks={"request": [self._before_request]}, limits=limits, verify=tls_context()
+            event_hooks={"request": [self._before_request], "response": [self._after_response]},
+            limits=limits,
+            verify=tls_context(),
         )
         self._openai = openai.AsyncOpenAI(
             api_key=settings.api_key.get_secret_value(),
@@ -199,6 +201,11 @@ class Extractor:
                 self.limiter.sent(slot)
 
         request.extensions = {**request.extensions, "trace": trace}
+
+    async def _after_response(self, response: httpx2.Response) -> None:
+        # A shared limiter takes the limits the provider reports in its x-ratelimit-* headers.
+        if isinstance(self.limiter, ReadsRateHeaders):
+            self.limiter.observe(response.headers)
 
     def messages(self, article: Article) -> list[ChatCompletionMessageParam]:
         """The chat messages sent for ``article`` (in ``json_schema`` mode the system message carries the field

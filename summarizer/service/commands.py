@@ -69,7 +69,7 @@ def api(
 
     from summarizer.service.http import Limits, create_app
 
-    app = create_app(settings, token=token, limits=Limits(max_body, max_articles, at_once))
+    app = create_app(settings, token=token, limits=Limits(max_body, max_articles, at_once), warm=True)
     say(f"serving the API at http://{host}:{port} (docs at /docs; cache: {location}; Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="info" if options.verbose else "warning", access_log=False)
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, ExtractionError, UserError, first_problem
 from summarizer.service.answers import Answer, briefing_answer, extractions_answer, request_articles
-from summarizer.service.jobs import Jobs, Kind, queue_pool
+from summarizer.service.jobs import Jobs, Kind, queue_pool, warm_up
 from summarizer.service.models import BriefingRequest, ExtractionRequest, JobOut, Problem
 
 _log = logging.getLogger(__name__)
@@ -109,15 +109,20 @@ class Authorised:
                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
 
 
-def create_app(settings: Settings, *, token: str | None = None, limits: Limits | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, token: str | None = None, limits: Limits | None = None, warm: bool = False
+) -> FastAPI:
     """The service for ``settings`` (its cache, endpoint and limits). ``token``: the bearer token every request
     but ``/healthz`` must carry; None for none (loopback only: the command refuses otherwise). Long requests
-    become jobs when ``settings.cache_url`` names the Redis that workers take them from."""
+    become jobs when ``settings.cache_url`` names the Redis that workers take them from. With ``warm``, the
+    one-off costs of a process (imports, the embedding model) are paid at start, not by the first request."""
     limits = limits or Limits()
     state: dict[str, Jobs] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            await warm_up()
         if settings.cache_url is None:
             yield
             return

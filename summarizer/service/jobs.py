@@ -30,9 +30,9 @@ from summarizer.service.models import BriefingRequest, ExtractionRequest, JobOut
 _log = logging.getLogger(__name__)
 
 JOBS = PREFIX + "job:"
-CHUNK = 25
+CHUNK = 24
 """Articles per chunk: small enough that two workers share even a short job, large enough that each chunk
-keeps a worker's requests in flight."""
+keeps a worker's requests in flight; a multiple of the default concurrency (8), so that none waits alone."""
 KEEP = 24 * 3600
 """Seconds a job and its answer are kept."""
 JOB_TIMEOUT = 900
@@ -158,6 +158,21 @@ async def finish_job(ctx: dict[str, Any], job: str) -> str:
     return "complete"
 
 
+async def warm_up(ctx: dict[str, Any] | None = None) -> None:
+    """Pay a process's one-off costs before the first job or request does: importing openai and instructor, and
+    loading the embedding model the merge uses."""
+    import asyncio
+
+    from summarizer.briefing.similarity import Embeddings
+
+    def load() -> None:
+        import summarizer.extraction.client  # noqa: F401
+
+        Embeddings().of(["warm-up"])
+
+    await asyncio.to_thread(load)
+
+
 def make_worker(settings: Settings, *, max_jobs: int = 2, burst: bool = False, handle_signals: bool = True) -> Worker:
     """An arq worker taking this service's jobs from ``settings.cache_url``, ``max_jobs`` chunks at a time
     (each with ``settings.concurrency`` requests in flight). With ``burst``, it stops once the queue is empty."""
@@ -166,6 +181,7 @@ def make_worker(settings: Settings, *, max_jobs: int = 2, burst: bool = False, h
         [func(extract_chunk, name="extract_chunk"), func(finish_job, name="finish_job")],
         redis_settings=redis_settings(settings.cache_url),
         ctx={"settings": settings},
+        on_startup=warm_up,
         max_jobs=max_jobs,
         burst=burst,
         handle_signals=handle_signals,

@@ -137,3 +137,26 @@ def test_a_worker_killed_mid_run_leaves_the_rest_to_the_others(redis_server: Red
             rerun = pipeline.run(articles)
     assert [r.outcome for r in rerun] == ["cached"] * 20, "the re-run finds every article stored"
     assert server.stats.completions == sent
+
+
+def test_limits_a_provider_reports_tighten_the_shared_ones(redis_server: RedisServer) -> None:
+    import asyncio
+
+    async def run() -> tuple[float, float]:
+        reader = SharedRateLimiter(LoopClient(redis_server.url), "h", rpm=100, period=PERIOD)
+        reader.observe({"x-ratelimit-limit-requests": "2", "x-ratelimit-remaining-requests": "1"})
+        await reader.aclose()  # the reading is in Redis once the update is done
+        other = SharedRateLimiter(LoopClient(redis_server.url), "h", rpm=100, period=PERIOD)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await other.acquire()
+        await other.acquire()
+        two = loop.time() - start
+        await other.acquire()  # a third within the window waits: the provider allows two
+        three = loop.time() - start
+        await other.aclose()
+        return two, three
+
+    two, three = asyncio.run(run())
+    assert two < 0.1
+    assert three > PERIOD * 0.8
