@@ -205,7 +205,9 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=None, help="shared requests-per-minute limit (default 150)")
     parser.add_argument("--concurrent", type=int, default=50, help="simultaneous service requests (default 50)")
     parser.add_argument("--job-articles", type=int, default=None, help="articles in the job (default 500)")
+    parser.add_argument("--phases", default="workers,rpm,service,jobs", help="phases to run (default: all)")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
     count = args.articles or (60 if args.quick else 300)
     rpm = args.rpm or (30 if args.quick else 150)
     job_count = args.job_articles or (100 if args.quick else 500)
@@ -218,56 +220,76 @@ def main() -> None:
         limited_file, _ = write_variants(limited, {a.id: served[a.id] for a in limited}, tmp / "limited")
         (tmp / "redis").mkdir()
         with redis_server(tmp / "redis") as url, LoopbackServer(served, latency=args.latency) as server:
-            alone = extract_together(1, shared_file, url, server, tmp)
-            sent_alone = server.stats.completions
-            span_alone = span(server.stats.arrivals)
-            flush(url)
-            together = extract_together(3, shared_file, url, server, tmp)
-            sent_together = server.stats.completions - sent_alone
-            span_together = span(server.stats.arrivals[sent_alone:])
-            rows += [
-                (f"one worker, {count} articles, latency {args.latency:g} s, concurrency 8", f"{alone:.1f} s, "
-                 f"{sent_alone} requests"),
-                ("three workers on the same articles over one Redis", f"{together:.1f} s, {sent_together} requests"),
-                ("requests / articles (target 1, not 3)", f"{sent_together / count:.2f}"),
-                ("first to last request at the endpoint: one worker / three", f"{span_alone:.1f} s / "
-                 f"{span_together:.1f} s"),
-                ("three workers / one worker (wall time, start-up included)", f"{together / alone:.2f}"),
-            ]  # fmt: skip
-            before = len(server.stats.arrivals)
-            limited_time = extract_together(3, limited_file, url, server, tmp, "--rpm", str(rpm))
-            arrivals = server.stats.arrivals[before:]
-            rows += [
-                (f"three workers, {count} other articles, --rpm {rpm} shared", f"{limited_time:.1f} s, "
-                 f"{len(arrivals)} requests"),
-                ("most requests at the endpoint in any 60 s window (limit)", f"{most_in_window(arrivals, 60.0)} "
-                 f"({rpm})"),
-            ]  # fmt: skip
-            cached = shared[:20]
-            with service(server, url, tmp) as base:
-                body = {"articles": payload(cached), "format": "json"}
-                httpx2.post(f"{base}/v1/briefings", json=body, headers={"Authorization": f"Bearer {TOKEN}"},
-                            timeout=300).raise_for_status()  # fmt: skip
-                sent = server.stats.completions
-                single = min(asyncio.run(concurrent_briefings(base, body, 1))[0] for _ in range(3))
-                times, failed = asyncio.run(concurrent_briefings(base, body, args.concurrent))
+            if "workers" in phases or "service" in phases:
+                rows += workers_phase(count, args.latency, shared_file, url, server, tmp)
+            if "rpm" in phases:
+                rows += rpm_phase(count, rpm, limited_file, url, server, tmp)
+            if "service" in phases:
+                rows += service_phase(shared[:20], args.concurrent, url, server, tmp)
+            if "jobs" in phases:
+                one = job_seconds(server, url, tmp, job, workers=1)
+                two = job_seconds(server, url, tmp, job, workers=2)
                 rows += [
-                    (f"service: one briefing of {len(cached)} cached articles alone (best of 3)", f"{single:.2f} s"),
-                    (f"service: {args.concurrent} concurrent briefings of {len(cached)} cached articles",
-                     f"{failed} failed, {server.stats.completions - sent} requests to the endpoint"),
-                    ("service latency p50 / p99 / max", f"{statistics.median(times):.2f} s / "
-                     f"{percentile(times, 0.99):.2f} s / {max(times):.2f} s"),
-                ]  # fmt: skip
-            one = job_seconds(server, url, tmp, job, workers=1)
-            two = job_seconds(server, url, tmp, job, workers=2)
-            rows += [
-                (f"job of {job_count} articles, one worker (2 chunks at a time)", f"{one:.1f} s"),
-                (f"job of {job_count} articles, two workers", f"{two:.1f} s"),
-                ("two workers / one worker (target about 0.5)", f"{two / one:.2f}"),
-            ]
+                    (f"job of {job_count} articles, one worker (2 chunks at a time)", f"{one:.1f} s"),
+                    (f"job of {job_count} articles, two workers", f"{two:.1f} s"),
+                    ("two workers / one worker (target about 0.5)", f"{two / one:.2f}"),
+                ]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
+
+
+def workers_phase(count: int, latency: float, articles_file: Path, url: str, server: LoopbackServer,
+                  tmp: Path) -> list[tuple[str, str]]:  # fmt: skip
+    """One worker on the articles, then (into an empty Redis) three together on the same ones."""
+    before = server.stats.completions
+    alone = extract_together(1, articles_file, url, server, tmp)
+    sent_alone = server.stats.completions - before
+    span_alone = span(server.stats.arrivals[before:])
+    flush(url)
+    together = extract_together(3, articles_file, url, server, tmp)
+    sent_together = server.stats.completions - before - sent_alone
+    span_together = span(server.stats.arrivals[before + sent_alone :])
+    return [
+        (f"one worker, {count} articles, latency {latency:g} s, concurrency 8", f"{alone:.1f} s, "
+         f"{sent_alone} requests"),
+        ("three workers on the same articles over one Redis", f"{together:.1f} s, {sent_together} requests"),
+        ("requests / articles (target 1, not 3)", f"{sent_together / count:.2f}"),
+        ("first to last request at the endpoint: one worker / three", f"{span_alone:.1f} s / "
+         f"{span_together:.1f} s"),
+        ("three workers / one worker (wall time, start-up included)", f"{together / alone:.2f}"),
+    ]  # fmt: skip
+
+
+def rpm_phase(count: int, rpm: int, articles_file: Path, url: str, server: LoopbackServer,
+              tmp: Path) -> list[tuple[str, str]]:  # fmt: skip
+    """Three workers on other articles under one shared --rpm; the busiest 60 s window at the endpoint."""
+    before = len(server.stats.arrivals)
+    took = extract_together(3, articles_file, url, server, tmp, "--rpm", str(rpm))
+    arrivals = server.stats.arrivals[before:]
+    return [
+        (f"three workers, {count} other articles, --rpm {rpm} shared", f"{took:.1f} s, {len(arrivals)} requests"),
+        ("most requests at the endpoint in any 60 s window (limit)", f"{most_in_window(arrivals, 60.0)} ({rpm})"),
+    ]
+
+
+def service_phase(cached: list[Article], concurrent: int, url: str, server: LoopbackServer,
+                  tmp: Path) -> list[tuple[str, str]]:  # fmt: skip
+    """One request alone, then ``concurrent`` at once, all for articles already in the cache."""
+    with service(server, url, tmp) as base:
+        body = {"articles": payload(cached), "format": "json"}
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        httpx2.post(f"{base}/v1/briefings", json=body, headers=headers, timeout=300).raise_for_status()
+        sent = server.stats.completions
+        single = min(asyncio.run(concurrent_briefings(base, body, 1))[0][0] for _ in range(3))
+        times, failed = asyncio.run(concurrent_briefings(base, body, concurrent))
+    return [
+        (f"service: one briefing of {len(cached)} cached articles alone (best of 3)", f"{single:.2f} s"),
+        (f"service: {concurrent} concurrent briefings of {len(cached)} cached articles",
+         f"{failed} failed, {server.stats.completions - sent} requests to the endpoint"),
+        ("service latency p50 / p99 / max", f"{statistics.median(times):.2f} s / "
+         f"{percentile(times, 0.99):.2f} s / {max(times):.2f} s"),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

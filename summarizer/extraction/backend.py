@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from summarizer.config import Settings
@@ -118,7 +118,6 @@ class Backend:
     store: RecordStore
     claims: Claims | None = None
     limiter: Limiter | None = None
-    extra_notices: list[str] = field(default_factory=list)
 
     async def aclose_loop(self) -> None:
         """Close what the shared parts opened in the running event loop (each run of a pipeline has its own)."""

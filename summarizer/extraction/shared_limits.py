@@ -88,6 +88,11 @@ return 1
 """
 
 _HEADERS = {"rpm": "x-ratelimit-limit-requests", "tpm": "x-ratelimit-limit-tokens"}
+MARGIN = 0.5
+"""Seconds a request is counted for beyond the period. A provider counts a request when it arrives, and workers
+on different machines reach it with different delays (under load, one worker's request can arrive tens of
+milliseconds later than another's sent at the same time); the margin keeps the limit at the provider too, for
+a sixtieth of the throughput at a minute's period."""
 OBSERVED_FOR = 3600
 """Seconds a limit read from a provider's headers holds without being seen again."""
 
@@ -101,7 +106,8 @@ class SharedSlot(Slot):
 
 class SharedRateLimiter:
     """``RateLimiter``'s interface (``acquire``, ``sent``, ``settle``) over a window in Redis that every worker
-    with the same ``name`` (one per endpoint and model) shares. While Redis is lost, the worker falls back to
+    with the same ``name`` (one per endpoint and model) shares; a request stays in it for ``period`` plus
+    ``margin`` seconds. While Redis is lost, the worker falls back to
     an in-memory window of the same limits, so that it goes on within them alone."""
 
     def __init__(
@@ -112,12 +118,14 @@ class SharedRateLimiter:
         tpm: int | None = None,
         *,
         period: float = 60.0,
+        margin: float = MARGIN,
         health: Health | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rpm = rpm
         self.tpm = tpm
         self.period = period
+        self.margin = margin
         self.name = name
         self._client = client
         self._health = health or Health(client.url)
@@ -160,9 +168,9 @@ class SharedRateLimiter:
             while not self._health.down:
                 acquire = self._scripts_for_loop()[0]
                 try:
-                    counted, value = await acquire(
-                        keys=self._keys, args=[self.rpm or 0, self.tpm or 0, int(self.period * 1000), tokens, member]
-                    )
+                    window = int((self.period + self.margin) * 1000)
+                    args: list[int | str] = [self.rpm or 0, self.tpm or 0, window, tokens, member]
+                    counted, value = await acquire(keys=self._keys, args=args)
                 except FAULTS as exc:
                     self._health.lose(exc)
                     break
@@ -172,8 +180,9 @@ class SharedRateLimiter:
                 self.waited += delay
                 await asyncio.sleep(delay)
         # Redis is lost: this worker keeps to the limits by itself until it is back.
+        before = self._local.waited
         slot = await self._local.acquire(tokens)
-        self.waited = max(self.waited, self._local.waited)
+        self.waited += self._local.waited - before
         return slot
 
     def _later(self, call: Callable[[], Coroutine[Any, Any, Any]]) -> None:

@@ -239,9 +239,12 @@ def create_app(
         jobs = state.get("jobs")
         answer = await jobs.answer(job) if jobs is not None else None
         if answer is None:
-            known = jobs is not None and await jobs.status(job, "") is not None
-            raise Refused(409 if known else 404, f"job {job} is not complete; poll /v1/jobs/{job}"
-                          if known else f"no job {job}; jobs are kept for a day")  # fmt: skip
+            status = await jobs.status(job, "") if jobs is not None else None
+            if status is None:
+                raise Refused(404, f"no job {job}; jobs are kept for a day")
+            if status.status == "failed":
+                raise Refused(409, f"job {job} failed: {status.error}")
+            raise Refused(409, f"job {job} is {status.status}; poll /v1/jobs/{job} until it is complete")
         return Response(answer.body, media_type=answer.media_type)
 
     return app

@@ -114,6 +114,11 @@ class Jobs:
         return Answer(body, media_type.decode())
 
 
+async def _failed(client: ArqRedis, job: str, reason: str) -> None:
+    await client.set(JOBS + job + ":error", reason, ex=KEEP)
+    await client.set(JOBS + job + ":status", "failed", ex=KEEP)
+
+
 async def extract_chunk(ctx: dict[str, Any], job: str, index: int) -> int:
     """Extract chunk ``index`` of ``job`` into the shared cache; the last chunk done queues the job's finish.
     Returns how many of its articles have a record."""
@@ -126,7 +131,11 @@ async def extract_chunk(ctx: dict[str, Any], job: str, index: int) -> int:
     await client.incr(JOBS + job + ":started")
     await client.expire(JOBS + job + ":started", KEEP)
     articles, _ = request_articles(_request(doc["kind"], doc["request"]), settings)
-    run = await aextract_articles(articles[index * CHUNK : (index + 1) * CHUNK], settings)
+    try:
+        run = await aextract_articles(articles[index * CHUNK : (index + 1) * CHUNK], settings)
+    except SummarizerError as exc:  # the settings, not the articles (the endpoint refused the key, say)
+        await _failed(client, job, str(exc))
+        return 0
     done = int(await client.incr(JOBS + job + ":done"))
     await client.expire(JOBS + job + ":done", KEEP)
     if done == doc["chunks"]:
@@ -149,8 +158,7 @@ async def finish_job(ctx: dict[str, Any], job: str) -> str:
         else:
             answer = await extractions_answer(request, settings)
     except SummarizerError as exc:
-        await client.set(JOBS + job + ":error", str(exc), ex=KEEP)
-        await client.set(JOBS + job + ":status", "failed", ex=KEEP)
+        await _failed(client, job, str(exc))
         return "failed"
     await client.set(JOBS + job + ":body", answer.body, ex=KEEP)
     await client.set(JOBS + job + ":media_type", answer.media_type, ex=KEEP)

@@ -77,7 +77,9 @@ def test_the_rate_limit_holds_across_workers(redis_server: RedisServer, tmp_path
 
         def work(number: int) -> None:
             # Each worker has its own event loop, connections and limiter: they share only what is in Redis.
-            limiter = SharedRateLimiter(LoopClient(redis_server.url), limits_name(settings), rpm=4, period=PERIOD)
+            limiter = SharedRateLimiter(
+                LoopClient(redis_server.url), limits_name(settings), rpm=4, period=PERIOD, margin=TOLERANCE
+            )
             own = settings.replace(cache_dir=tmp_path / f"cache{number}")
             with Pipeline(own, limiter=limiter) as pipeline:
                 results.append(pipeline.run(articles[number * 6 :] + articles[: number * 6]))

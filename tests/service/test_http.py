@@ -151,3 +151,21 @@ def test_a_long_request_is_a_job_that_workers_finish(redis_server: RedisServer, 
     assert unauthorised.status_code == 401
     stored = redis_server.client().get(f"summarizer:job:{job['job']}")
     assert isinstance(stored, bytes) and json.loads(stored)["articles"] == 30, "the job is kept in Redis"
+
+
+def test_a_job_whose_endpoint_refuses_the_key_fails_in_one_line(
+    redis_server: RedisServer, recordings: Any, tmp_path: Path
+) -> None:
+    with LoopbackServer(recordings, require_key="the-right-key") as server:
+        settings = _settings(server, tmp_path, cache_url=redis_server.url)
+        with running_service(settings) as url, running_workers(settings):
+            submitted = httpx2.post(f"{url}/v1/extractions", json={"articles": _payload(), "wait": False}, timeout=30)
+            assert submitted.status_code == 202
+            deadline = time.monotonic() + DEADLINE
+            while (status := httpx2.get(submitted.json()["status_url"], timeout=30).json())["status"] != "failed":
+                assert status["status"] != "complete" and time.monotonic() < deadline, status
+                time.sleep(0.1)
+            result = httpx2.get(f"{url}/v1/jobs/{status['job']}/result", timeout=30)
+    assert "\n" not in status["error"] and "key" in status["error"]
+    assert FAKE_KEY not in status["error"]
+    assert result.status_code == 409 and result.json()["error"].startswith(f"job {status['job']} failed: ")
