@@ -1,9 +1,8 @@
 """The HTTP service: FastAPI routes over the Python API, the same pipeline and cache as the command line.
 
 Every refusal is a 4xx with a one-line ``{"error": ...}``: a missing or wrong token, a body over the limit,
-too many articles, a field that fails validation. Nothing the service says carries the provider's key or its
-endpoint: errors are the package's one-line messages (the key already masked), and ``/healthz`` names only the
-cache."""
+too many articles, a field that fails validation. Nothing the service says carries the provider's key: errors
+are the package's one-line messages (the key already masked), and ``/healthz`` names only the cache."""
 
 from __future__ import annotations
 
@@ -165,8 +164,8 @@ def create_app(
 
     @app.exception_handler(ExtractionError)
     async def upstream(_: Request, exc: ExtractionError) -> JSONResponse:
-        causes = "; ".join(str(c) for c in exc.causes[:1])
-        return _problem(502, f"{exc}{f' ({causes})' if causes else ''}")
+        first = str(exc.causes[0]) if exc.causes else str(exc)
+        return _problem(502, f"no article could be extracted; the first failure: {first}")
 
     @app.exception_handler(ValidationError)
     async def stored_invalid(_: Request, exc: ValidationError) -> JSONResponse:

@@ -118,6 +118,16 @@ def test_a_key_the_endpoint_refuses_is_a_503_that_does_not_echo_it(recordings: A
     assert FAKE_KEY not in answer.text and FAKE_KEY[-6:] not in answer.text
 
 
+def test_no_article_extracted_is_a_502_naming_the_first_failure(server: LoopbackServer, tmp_path: Path) -> None:
+    with running_service(_settings(server, tmp_path)) as url:
+        unknown = {"articles": [{"text": "A dispatch with no recording, about talks that did not take place."}]}
+        answer = httpx2.post(f"{url}/v1/briefings", json=unknown, timeout=DEADLINE)
+    assert answer.status_code == 502
+    reason = answer.json()["error"]
+    assert reason.startswith("no article could be extracted; the first failure: ") and "no recording" in reason
+    assert "\n" not in reason and FAKE_KEY not in reason
+
+
 def test_the_service_refuses_to_start_off_loopback_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SUMMARIZER_API_TOKEN", raising=False)
     result = runner.invoke(app, ["api", "--host", "0.0.0.0"])
