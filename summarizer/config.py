@@ -69,7 +69,12 @@ class Settings(BaseModel):
     prices_file: Path | None = None
     """A TOML price table (per model, input/output per million tokens) that extends the bundled one."""
     cache_dir: Path = Field(default_factory=default_cache_dir)
-    """Where responses are cached."""
+    """Where responses are cached (the local spool, too, when ``cache_url`` names a Redis server)."""
+    cache_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://")
+    """A Redis server shared by several workers (``redis://HOST:PORT/DB``) for the cache, the one request per
+    article and the rate limits; None for the local cache in ``cache_dir``."""
+    lock_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a worker's claim on an article lasts unless renewed, so that a dead worker's claim expires."""
     prompts_dir: Path | None = None
     """A folder of prompt files that replaces the bundled ones."""
     max_article_chars: int = Field(default=DEFAULT_MAX_ARTICLE_CHARS, ge=1000)
@@ -104,6 +109,8 @@ class SettingsOverrides(TypedDict, total=False):
     max_tokens_total: int | None
     prices_file: Path | None
     cache_dir: Path | None
+    cache_url: str | None
+    lock_timeout: float | None
     prompts_dir: Path | None
     max_article_chars: int | None
 

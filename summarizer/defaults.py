@@ -15,6 +15,8 @@ ENV_VARS: dict[str, str] = {
     "OPENAI_BASE_URL": "base_url",
     "SUMMARIZER_MODEL": "model",
     "SUMMARIZER_CACHE_DIR": "cache_dir",
+    "SUMMARIZER_CACHE_URL": "cache_url",
+    "SUMMARIZER_LOCK_TIMEOUT": "lock_timeout",
     "SUMMARIZER_MODE": "mode",
     "SUMMARIZER_TEMPERATURE": "temperature",
     "SUMMARIZER_MAX_TOKENS": "max_tokens",
@@ -65,6 +67,8 @@ DEFAULTS: dict[str, str | int | float | None] = {
     "max_tokens_total": None,
     "prices_file": None,
     "prompts_dir": None,
+    "cache_url": None,
+    "lock_timeout": 30.0,
     "max_article_chars": DEFAULT_MAX_ARTICLE_CHARS,
 }
 """Each setting's default (``cache_dir``'s is ``default_cache_dir()``); ``Settings`` takes its defaults from here."""

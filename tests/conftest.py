@@ -19,6 +19,7 @@ from summarizer.config import Settings, load_settings
 from summarizer.defaults import ENV_VARS
 from summarizer.extraction.records import Record, read_recordings
 from summarizer.replay.server import LoopbackServer
+from tests.redis_server import NO_REDIS, REDIS_SERVER, RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
@@ -128,6 +129,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, stopped after the test; the test skips without one."""
+    if REDIS_SERVER is None:
+        pytest.skip(NO_REDIS)
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -88,6 +88,39 @@ async def aextract_files(
     )
 
 
+async def aextract_articles(
+    articles: Sequence[Article],
+    settings: Settings | None = None,
+    *,
+    replay: Path | str | None = None,
+    progress: Progress | None = None,
+    refresh: bool = False,
+) -> RunResult:
+    """Articles already in memory (from ``make_article``) extracted as ``aextract_files`` extracts files: from
+    the cache where possible, ``settings.concurrency`` at a time, failures listed, not raised."""
+    settings = settings or load_settings()
+    run = RunResult(settings=settings)
+    with open_pipeline(settings, endpoint=replayed(replay), notices=run.notices, refresh=refresh) as pipeline:
+        run.results = await pipeline.arun(articles, progress)
+    return run
+
+
+async def abrief_articles(
+    articles: Sequence[Article],
+    settings: Settings | None = None,
+    *,
+    replay: Path | str | None = None,
+    aliases_files: Sequence[Path | str] = (),
+    generated: datetime | None = None,
+    title: str | None = None,
+) -> Briefing:
+    """The merged briefing for articles already in memory, as ``build_briefing`` makes one for files."""
+    settings = settings or load_settings()
+    aliases = check_briefing_inputs(settings, aliases_files)
+    run = await aextract_articles(articles, settings, replay=replay)
+    return brief(run, aliases=aliases, generated=generated, title=title)
+
+
 def extract_files(
     paths: Sequence[Path | str],
     settings: Settings | None = None,
@@ -241,8 +274,10 @@ def brief(
 
 
 __all__ = [
+    "abrief_articles",
     "abuild_briefing",
     "aextract_article",
+    "aextract_articles",
     "aextract_files",
     "awrite_key_points",
     "brief",

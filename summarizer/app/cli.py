@@ -19,6 +19,7 @@ from summarizer.app.evaluate import evaluate
 from summarizer.app.options import (
     AliasesOpt,
     CacheDirOpt,
+    CacheUrlOpt,
     ConfigOpt,
     DateOpt,
     OutputOpt,
@@ -31,6 +32,8 @@ from summarizer.app.options import (
 from summarizer.app.recordings import recordings_app
 from summarizer.app.serve import serve
 from summarizer.errors import ExitCode
+from summarizer.service.commands import api as api_command
+from summarizer.service.commands import worker as worker_command
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
@@ -216,6 +219,8 @@ def _extract(paths: list[Path], replay: Path | None, options: RunOptions, settin
 
 app.command("eval")(handle_errors(run_options(evaluate)))
 app.command("serve")(handle_errors(serve))
+app.command("api")(handle_errors(run_options(api_command)))
+app.command("worker")(handle_errors(run_options(worker_command)))
 
 
 @app.command()
@@ -240,26 +245,30 @@ def schema(
 
 @cache_app.command("info")
 @handle_errors
-def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:
-    """Where the cache is, how many records it holds and its size."""
-    from summarizer.extraction.cache import ResponseCache
+def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
+    """Where the cache is (a folder, or Redis), how many records it holds and its size."""
+    from summarizer.extraction.backend import open_backend
 
-    settings = RunOptions(config=config, cache_dir=cache_dir).settings()
-    with ResponseCache(settings.cache_dir) as cache:
-        info = cache.info()
-    typer.echo(f"{info.directory}: {info.entries} record(s), {info.size_bytes / 1024:.1f} KiB")
+    store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
+    try:
+        info = store.info()
+    finally:
+        store.close()
+    typer.echo(f"{info.location}: {info.entries} record(s), {info.size_bytes / 1024:.1f} KiB")
 
 
 @cache_app.command("clear")
 @handle_errors
-def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None) -> None:
+def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
     """Remove every cached record."""
-    from summarizer.extraction.cache import ResponseCache
+    from summarizer.extraction.backend import open_backend
 
-    settings = RunOptions(config=config, cache_dir=cache_dir).settings()
-    with ResponseCache(settings.cache_dir) as cache:
-        removed = cache.clear()
-    typer.echo(f"{settings.cache_dir}: removed {removed} record(s)")
+    store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
+    try:
+        removed = store.clear()
+    finally:
+        store.close()
+    typer.echo(f"{store.location}: removed {removed} record(s)")
 
 
 def main() -> None:

@@ -52,6 +52,15 @@ ConfigOpt = Annotated[
     ),
 ]
 CacheDirOpt = Annotated[Path | None, _option("--cache-dir", field="cache_dir", help="Cache folder.")]
+CacheUrlOpt = Annotated[
+    str | None,
+    _option(
+        "--cache-url",
+        field="cache_url",
+        help="Redis shared by several workers (redis://HOST:PORT/DB): cache, one request per article, rate limits.",
+        metavar="URL",
+    ),
+]
 ModelOpt = Annotated[str | None, _option("--model", "-m", field="model", help="Model name.")]
 BaseUrlOpt = Annotated[
     str | None,
@@ -151,6 +160,7 @@ class RunOptions:
     base_url: BaseUrlOpt = None
     mode: ModeOpt = None
     cache_dir: CacheDirOpt = None
+    cache_url: CacheUrlOpt = None
     concurrency: ConcurrencyOpt = None
     rpm: RpmOpt = None
     tpm: TpmOpt = None
@@ -174,6 +184,7 @@ class RunOptions:
             base_url=self.base_url,
             mode=self.mode,
             cache_dir=self.cache_dir,
+            cache_url=self.cache_url,
             concurrency=self.concurrency,
             rpm=self.rpm,
             tpm=self.tpm,

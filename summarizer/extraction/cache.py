@@ -74,7 +74,8 @@ def entry_record(raw: str | bytes, key: str) -> Record:
 class CacheInfo:
     """What ``summarizer cache info`` shows."""
 
-    directory: Path
+    location: str
+    """The cache's folder, or its Redis URL (without a password)."""
     entries: int
     size_bytes: int
 
@@ -118,11 +119,20 @@ class ResponseCache:
 
     def info(self) -> CacheInfo:
         """Entry count and size on disk."""
-        return self._storage("read", lambda: CacheInfo(self.directory, len(self._cache), int(self._cache.volume())))
+        return self._storage("read", lambda: CacheInfo(self.location, len(self._cache), int(self._cache.volume())))
 
     def clear(self) -> int:
         """Remove every entry; returns how many there were."""
         return self._storage("clear", lambda: int(self._cache.clear()))
+
+    @property
+    def location(self) -> str:
+        """The cache's folder, as messages name it."""
+        return str(self.directory)
+
+    def notices(self) -> list[str]:
+        """What a run on this cache should tell its user: nothing, for a local cache."""
+        return []
 
     def close(self) -> None:
         """Release the database handle."""

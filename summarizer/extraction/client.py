@@ -36,6 +36,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ConfigError, ExtractionError
 from summarizer.extraction import completions
+from summarizer.extraction.backend import Limiter
 from summarizer.extraction.budget import Budget
 from summarizer.extraction.failures import (
     CONNECT_TIMEOUT,
@@ -133,7 +134,7 @@ class Extractor:
         settings: Settings,
         prompts: PromptSet,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         backoff_initial: float = 1.0,
         endpoint_name: str | None = None,
         task: Task | None = None,
@@ -146,7 +147,7 @@ class Extractor:
         """How errors name the endpoint."""
         self.task = task or extraction_task(prompts)
         self.prompts = self.task.prompts
-        self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+        self.limiter: Limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
         self.budget = Budget.for_settings(settings)
         """The run's cost and token caps, kept before each request; None without caps."""
         self._backoff_initial = backoff_initial

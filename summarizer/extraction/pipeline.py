@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ExtractionError
-from summarizer.extraction.cache import ResponseCache, cache_key
+from summarizer.extraction.backend import Limiter, RecordStore, open_backend
+from summarizer.extraction.cache import cache_key
 from summarizer.extraction.limits import RateLimiter
 from summarizer.extraction.prompts import PromptSet, load_prompts
 from summarizer.extraction.records import Origin, Record, Usage
@@ -36,7 +37,7 @@ class _Writes:
     request 10 to 15 ms (at 32 in flight): the writes queue on one thread, and each needs the interpreter lock
     back from the event loop several times, between SQLite's statements."""
 
-    def __init__(self, writer: ThreadPoolExecutor, cache: ResponseCache, limit: int) -> None:
+    def __init__(self, writer: ThreadPoolExecutor, cache: RecordStore, limit: int) -> None:
         self._writer = writer
         self._cache = cache
         self._room = asyncio.Semaphore(limit)
@@ -110,7 +111,7 @@ class Pipeline:
         *,
         prompts: PromptSet | None = None,
         refresh: bool = False,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         backoff_initial: float = 1.0,
         stand_in: Endpoint | None = None,
         task: Task | None = None,
@@ -123,9 +124,11 @@ class Pipeline:
         self.task = task
         self.prompts = task.prompts if task is not None else prompts or load_prompts(settings.prompts_dir)
         self.refresh = refresh
-        self.limiter = limiter or RateLimiter(settings.rpm, settings.tpm)
+        # With ``cache_url``, Redis: records, one request per article and the limits shared with other workers.
+        self._backend = open_backend(settings)
+        self.limiter = limiter or self._backend.limiter or RateLimiter(settings.rpm, settings.tpm)
         self._backoff_initial = backoff_initial
-        self._cache = ResponseCache(settings.cache_dir)
+        self._cache = self._backend.store
         # Records are written on their own thread: SQLite releases the GIL while it writes, so the event loop
         # goes on sending and parsing meanwhile. One thread, so that its connection is the one closed.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
@@ -154,7 +157,29 @@ class Pipeline:
         key = cache_key(article, self.settings, self.prompts, namespace=namespace, task=self.task)
         return key, None if self.refresh else self._cache.get(key)
 
-    async def _fetch(self, extractor: Extractor, writes: _Writes, article: Article, key: str) -> ArticleResult:
+    def notices(self) -> list[str]:
+        """What the runs so far should tell their user about the cache (a spool written or filled, say)."""
+        return self._cache.notices()
+
+    async def _fetch(
+        self, extractor: Extractor, writes: _Writes, article: Article, key: str, *, wait: bool = True
+    ) -> ArticleResult | None:
+        """The article fetched; with a shared backend, only while no other worker fetches it (its record once
+        stored, or None at once when it is busy and not ``wait``)."""
+        claims = self._backend.claims
+        if claims is None:
+            return await self._fetch_now(extractor, writes, article, key)
+        async with claims.claim(key, refresh=self.refresh, wait=wait) as claim:
+            if claim.busy:
+                return None
+            if claim.record is not None:
+                _log.debug("%s (%s): fetched by another worker", article.id, article.source)
+                return ArticleResult(article, "cached", claim.record)
+            result = await self._fetch_now(extractor, writes, article, key)
+            await writes.settle()  # stored before the claim is given up, so that the waiting workers find it
+            return result
+
+    async def _fetch_now(self, extractor: Extractor, writes: _Writes, article: Article, key: str) -> ArticleResult:
         stand_in = self.stand_in is not None
         try:
             record = await extractor.extract(article, key)
@@ -227,10 +252,22 @@ class Pipeline:
                 task=self.task,
             ) as extractor:
                 pending = iter(misses)
+                busy: list[tuple[int, Article, str]] = []
 
                 async def worker() -> None:
+                    # Articles another worker is fetching are left for the end, and waited for then.
                     for index, article, key in pending:
+                        result = await self._fetch(extractor, writes, article, key, wait=False)
+                        if result is None:
+                            busy.append((index, article, key))
+                            continue
+                        results[index] = result
+                        if progress is not None:
+                            progress(result)
+                    while busy:
+                        index, article, key = busy.pop(0)
                         result = await self._fetch(extractor, writes, article, key)
+                        assert result is not None
                         results[index] = result
                         if progress is not None:
                             progress(result)
@@ -244,6 +281,7 @@ class Pipeline:
                     raise group_error.exceptions[0] from None
                 finally:
                     await writes.settle()
+                    await self._backend.aclose_loop()
             writes.check()
         return [r for r in results if r is not None]
 
@@ -277,7 +315,10 @@ def open_pipeline(
             stand_in = stack.enter_context(endpoint(settings))
             if notices is not None:
                 notices.extend(stand_in.notices)
-        yield stack.enter_context(Pipeline(settings, refresh=refresh, stand_in=stand_in, task=task))
+        pipeline = stack.enter_context(Pipeline(settings, refresh=refresh, stand_in=stand_in, task=task))
+        yield pipeline
+        if notices is not None:
+            notices.extend(pipeline.notices())
 
 
 async def aextract_paths(

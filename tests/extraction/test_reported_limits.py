@@ -94,6 +94,7 @@ def test_the_pipeline_paces_itself_from_the_headers_with_no_limit_of_its_own(tmp
             limiter = pipeline.limiter
     assert [r.outcome for r in results] == ["fetched"] * 7
     assert server.stats.rate_limited == 0, "no request was sent that the endpoint had to refuse"
+    assert isinstance(limiter, RateLimiter)
     assert limiter.waited > 0 and "tokens" in limiter.reported
     arrivals = sorted(server.stats.arrivals)
     assert arrivals[-1] - arrivals[0] >= (sum(sizes) - tpm - max(sizes)) / (tpm / limits.period)
