@@ -113,12 +113,17 @@ async def abrief_articles(
     aliases_files: Sequence[Path | str] = (),
     generated: datetime | None = None,
     title: str | None = None,
+    synthesis: bool = True,
 ) -> Briefing:
-    """The merged briefing for articles already in memory, as ``build_briefing`` makes one for files."""
+    """The merged briefing for articles already in memory, as ``build_briefing`` makes one for files (its key
+    developments written by the model, or picked with ``synthesis=False``)."""
     settings = settings or load_settings()
     aliases = check_briefing_inputs(settings, aliases_files)
     run = await aextract_articles(articles, settings, replay=replay)
-    return brief(run, aliases=aliases, generated=generated, title=title)
+    briefing = brief(run, aliases=aliases, generated=generated, title=title)
+    if synthesis:
+        briefing = await awrite_key_points(briefing, settings, replay=replay)
+    return briefing
 
 
 def extract_files(

@@ -47,7 +47,7 @@ async def briefing_answer(
     Raises ExtractionError when no article could be extracted."""
     if articles is None:
         articles, _ = request_articles(request, settings)
-    briefing = await abrief_articles(articles, settings, title=request.title)
+    briefing = await abrief_articles(articles, settings, title=request.title, synthesis=request.synthesis)
     return Answer(render_bytes(briefing, request.format, request.detail), MEDIA_TYPES[request.format])
 
 

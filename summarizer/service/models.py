@@ -59,6 +59,10 @@ class BriefingRequest(ExtractionRequest):
     detail: Literal["compact", "full"] = Field(
         default="compact", description="compact: each fact once; full: every wording, role and summary too."
     )
+    synthesis: bool = Field(
+        default=True,
+        description="Have the model write each story's key developments from its facts (false: pick them by rank).",
+    )
 
 
 class ExtractionOut(BaseModel):

@@ -50,13 +50,14 @@ def test_briefings_in_each_format_from_the_same_pipeline_and_cache(server: Loopb
         assert answer.headers["content-type"] == "application/json"
         briefing = answer.json()
         assert len(briefing["sources"]) == 5 and briefing["stories"]
-        assert server.stats.completions == 5
+        assert briefing["stories"][0]["key_points_written"], "the model wrote the top line"
+        assert server.stats.completions == 6, "five articles and the story's top line"
         for fmt, start in (("md", "#"), ("html", "<!DOCTYPE html>")):
             rendered = httpx2.post(f"{url}/v1/briefings", json={"articles": _payload(), "format": fmt},
                                    headers=_auth(), timeout=DEADLINE)  # fmt: skip
             assert rendered.status_code == 200
             assert rendered.text.lstrip().lower().startswith(start.lower())
-        assert server.stats.completions == 5, "the other formats came from the cache"
+        assert server.stats.completions == 6, "the other formats came from the cache"
         extracted = httpx2.post(f"{url}/v1/extractions", json={"articles": _payload()}, headers=_auth(), timeout=30)
         results = extracted.json()["results"]
         assert [r["outcome"] for r in results] == ["cached"] * 5
