@@ -22,7 +22,6 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx2  # openai's HTTP client library: DefaultAsyncHttpxClient is an httpx2.AsyncClient
@@ -53,7 +52,8 @@ from summarizer.extraction.failures import (
 from summarizer.extraction.guide import system_message
 from summarizer.extraction.limits import RateLimiter, Slot
 from summarizer.extraction.prompts import PromptSet
-from summarizer.extraction.records import CHARS_PER_TOKEN, Record, RequestInfo, ResponseInfo, Usage
+from summarizer.extraction.records import CHARS_PER_TOKEN, Record, RequestInfo, ResponseInfo
+from summarizer.extraction.tally import Tally
 from summarizer.extraction.tasks import Task, extraction_task
 from summarizer.ingest.articles import Article
 from summarizer.logs import redact
@@ -87,39 +87,9 @@ _LOGGED_ANSWER_CHARS = 4000
 """How much of a rejected answer ``-v`` shows; ``summarizer record`` keeps the whole of the last one."""
 
 
-@dataclass(slots=True)
-class _Tally:
-    """One article's requests and tokens, every attempt counted (transport retries and re-asks), its deadline,
-    and the last answer rejected."""
-
-    article_id: str
-    deadline: float
-    """``time.monotonic()`` by which everything sent for the article must be done."""
-    attempts: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    answered: int = 0
-    rejected: int = 0
-    """Answers that failed validation."""
-    last_answer: object = None
-    last_rejection: BaseException | None = None
-    """The validation error of the last rejected answer: instructor re-asks after this one, and only this one."""
-    raw_answer: str | None = None
-    """The last rejected answer as the model wrote it."""
-    given: object = None
-    """An answer already had for the first request (a Batch API result), used instead of sending it."""
-    capture: bool = False
-    """Build the first request and stop there, raising ``_Built`` with it, instead of sending it."""
-
-    def usage(self) -> Usage | None:
-        """Tokens summed over every answer; None when no answer came back."""
-        return Usage.of(self.prompt_tokens, self.completion_tokens, self.cached_tokens) if self.answered else None
-
-
 # instructor's hooks and the HTTP client's event hooks belong to the shared client, but run on the task
 # of the article being extracted: these name that article's tally and the rate-limit slot of its request.
-_current_tally: contextvars.ContextVar[_Tally | None] = contextvars.ContextVar("current_tally", default=None)
+_current_tally: contextvars.ContextVar[Tally | None] = contextvars.ContextVar("current_tally", default=None)
 _current_slot: contextvars.ContextVar[Slot | None] = contextvars.ContextVar("current_slot", default=None)
 
 
@@ -279,7 +249,7 @@ class Extractor:
             )
         return {**kwargs, "tool_choice": "required"}
 
-    async def _post(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+    async def _post(self, kwargs: dict[str, Any], tally: Tally) -> Any:
         """One request, sent again on transport faults while attempts and the article's budget last."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transport_fault),
@@ -290,14 +260,14 @@ class Extractor:
         )
         return await retrying(self._once, kwargs, tally)
 
-    async def _once(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+    async def _once(self, kwargs: dict[str, Any], tally: Tally) -> Any:
         if self.budget is None:
             return await self._create(kwargs, tally)
         # The caps are kept before sending: a request that does not fit is never sent (budget.py).
         size = len(json.dumps(kwargs, default=str).encode("utf-8"))
         return await self.budget.spend(size, lambda: self._create(kwargs, tally), completions.usage_of)
 
-    async def _create(self, kwargs: dict[str, Any], tally: _Tally) -> Any:
+    async def _create(self, kwargs: dict[str, Any], tally: Tally) -> Any:
         left = tally.deadline - time.monotonic()
         if left <= 0:
             raise BudgetSpent(self.settings.retry_budget, waiting=False)
@@ -314,7 +284,7 @@ class Extractor:
         self._count(answer, tally)
         return answer
 
-    def _count(self, answer: object, tally: _Tally) -> None:
+    def _count(self, answer: object, tally: Tally) -> None:
         # openai hands back the decoded JSON as it is when the body is JSON but not an object.
         usage = answer.usage if isinstance(answer, ChatCompletion) else None
         if usage is None:
@@ -373,7 +343,7 @@ class Extractor:
     async def request_body(self, article: Article) -> dict[str, Any]:
         """The body of the first request :meth:`extract` would send for ``article``, as instructor builds it
         (messages, tool or response format, sampling parameters), without sending it: a Batch API line."""
-        tally = _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget, capture=True)
+        tally = Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget, capture=True)
         try:
             await self.extract(article, "", tally=tally)
         except Exception as exc:
@@ -383,15 +353,13 @@ class Extractor:
             return built.body
         raise AssertionError("the request was sent instead of built")
 
-    async def extract(
-        self, article: Article, key: str, *, answer: object = None, tally: _Tally | None = None
-    ) -> Record:
+    async def extract(self, article: Article, key: str, *, answer: object = None, tally: Tally | None = None) -> Record:
         """One article's record (for the synthesis task, one story's), stored under ``key``. With ``answer`` (a
         ``ChatCompletion`` the Batch API gave for the first request), that answer is validated as a live one is,
         and only re-asks are sent. Raises an ExtractionError subclass when none could be had (its ``usage`` says
         what the attempts cost, its ``raw_answer`` the last answer rejected), and ConfigError when the endpoint
         rejects the key or the model, or cannot take the mode."""
-        tally = tally or _Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget, given=answer)
+        tally = tally or Tally(article.id, deadline=time.monotonic() + self.settings.retry_budget, given=answer)
         kwargs: dict[str, Any] = {"temperature": self.settings.temperature}
         if self.settings.max_tokens is not None:
             kwargs["max_tokens"] = self.settings.max_tokens
@@ -435,7 +403,7 @@ class Extractor:
             output=completions.decoded_output(completion, extraction),
         )
 
-    def _classify(self, exc: Exception, tally: _Tally) -> ConfigError | ExtractionError:
+    def _classify(self, exc: Exception, tally: Tally) -> ConfigError | ExtractionError:
         # A cut-off answer or one in words never reaches validation, so it is not the rejected one: it is the last.
         unread = isinstance(root_cause(exc), IncompleteOutputException | ToolsDropped)
         raw = completions.raw_answer(tally.last_answer) if unread else tally.raw_answer
