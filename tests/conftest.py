@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import ipaddress
+import signal
 import socket
 import threading
 import time
@@ -69,6 +70,13 @@ def server() -> Iterator[LoopbackServer]:
 def settings(server: LoopbackServer, tmp_path: Path) -> Settings:
     """Settings that point at the loopback server with a recognisable fake key."""
     return load_settings(base_url=server.url, api_key=FAKE_KEY, cache_dir=tmp_path / "cache")
+
+
+def interruptible() -> None:
+    """For ``subprocess.Popen(preexec_fn=...)``: the child takes SIGINT (Ctrl-C) as a terminal's child does. A
+    shell running the tests as a background job starts them with SIGINT ignored, which a child inherits, and
+    Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def settings_for(server: LoopbackServer, cache: Path, concurrency: int = 8) -> Settings:

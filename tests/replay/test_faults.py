@@ -29,7 +29,7 @@ from summarizer.ingest.articles import Article, load_articles
 from summarizer.replay.answers import REFUSAL_TEXT
 from summarizer.replay.faults import FAULT_KINDS, FaultKind, FaultPlan
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
+from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port, interruptible
 
 TOOL = "ArticleExtraction"
 
@@ -432,7 +432,7 @@ def test_serve_prints_the_plan_and_on_interrupt_the_counts(article: Article) -> 
     port = free_port()
     command = [sys.executable, "-m", "summarizer", "serve", "--recordings", str(RECORDINGS), "--port", str(port),
                "--fault-schedule", "429,drop,ok", "--fault", "500=0.5", "--fault-seed", "1"]  # fmt: skip
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     try:
         assert proc.stderr is not None
         assert f"127.0.0.1:{port}/v1" in proc.stderr.readline()

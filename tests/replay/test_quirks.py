@@ -18,7 +18,7 @@ from summarizer.ingest.articles import Article, load_articles
 from summarizer.replay.answers import GARBAGE_OUTPUT, TOOL_CHOICE_REFUSED
 from summarizer.replay.faults import FaultKind, FaultPlan, Quirks
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
+from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port, interruptible
 
 TOOL = "ArticleExtraction"
 NAMED: dict[str, Any] = {"type": "function", "function": {"name": TOOL}}
@@ -140,7 +140,7 @@ def test_serve_plays_the_quirks_it_is_given_and_says_so(article: Article) -> Non
     port = free_port()
     command = [sys.executable, "-m", "summarizer", "serve", "--recordings", str(RECORDINGS), "--port", str(port),
                "--tool-choice", "refuse", "--context", "4096"]  # fmt: skip
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     try:
         assert proc.stderr is not None
         assert f"127.0.0.1:{port}/v1" in proc.stderr.readline()

@@ -17,7 +17,7 @@ from summarizer.ingest.articles import load_articles
 from summarizer.replay.latency import Latency
 from summarizer.replay.quota import Limits, Quota, go_duration
 from summarizer.replay.server import LoopbackServer
-from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port
+from tests.conftest import ARTICLES, FAKE_KEY, RECORDINGS, free_port, interruptible
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_serve_enforces_the_limits_and_latency_it_is_given_and_says_so() -> None
     command = [sys.executable, "-m", "summarizer", "serve", "--recordings", str(RECORDINGS), "--port", str(port),
                "--tpm", "40000", "--rpm", "100", "--latency", "0.2", "--latency-spread", "0.5", "--latency-seed", "3",
                "--batch-outcome", "expired", "--batch-failed-lines", "2"]  # fmt: skip
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     try:
         assert proc.stderr is not None
         banner = [proc.stderr.readline().strip() for _ in range(5)]
