@@ -120,10 +120,7 @@ async def abrief_articles(
     settings = settings or load_settings()
     aliases = check_briefing_inputs(settings, aliases_files)
     run = await aextract_articles(articles, settings, replay=replay)
-    briefing = brief(run, aliases=aliases, generated=generated, title=title)
-    if synthesis:
-        briefing = await awrite_key_points(briefing, settings, replay=replay)
-    return briefing
+    return await _abriefed(run, settings, aliases, replay, generated, title, None, synthesis)
 
 
 def extract_files(
@@ -156,6 +153,20 @@ async def abuild_briefing(
     settings = settings or load_settings()
     aliases = check_briefing_inputs(settings, aliases_files)
     run = await aextract_files(paths, settings, replay=replay)
+    return await _abriefed(run, settings, aliases, replay, generated, title, day, synthesis)
+
+
+async def _abriefed(
+    run: RunResult,
+    settings: Settings,
+    aliases: AliasTable,
+    replay: Path | str | None,
+    generated: datetime | None,
+    title: str | None,
+    day: date | None,
+    synthesis: bool,
+) -> Briefing:
+    """The briefing of a finished run, its key developments written unless ``synthesis`` is off."""
     briefing = brief(run, aliases=aliases, generated=generated, title=title, day=day)
     if synthesis:
         briefing = await awrite_key_points(briefing, settings, replay=replay)
