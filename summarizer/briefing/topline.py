@@ -55,18 +55,19 @@ def _candidates(story: Story, published: Mapping[int, date | None]) -> list[_Can
 
     found: list[_Candidate] = []
     for event in story.timeline:
-        found.append(_Candidate(event, _event_text(event), event.description, 1, _day(event.date)))
+        found.append(_Candidate(event, event_text(event), event.description, 1, _day(event.date)))
     for outcome in story.outcomes:
         weight = _OUTCOME_WEIGHT.get(outcome.status, 0)
         found.append(_Candidate(outcome, _outcome_text(outcome), outcome.description, weight, latest(outcome)))
     for demand in story.demands:
         weight = _DEMAND_WEIGHT.get(demand.status, 0)
         if weight:
-            found.append(_Candidate(demand, _demand_text(demand), demand.demand, weight, latest(demand)))
+            found.append(_Candidate(demand, demand_text(demand), demand.demand, weight, latest(demand)))
     return found
 
 
-def _event_text(event: TimelineEntry) -> str:
+def event_text(event: TimelineEntry) -> str:
+    """An event in one line: its date or span, then what happened."""
     when = f"{event.date} to {event.end_date}" if event.end_date else event.date
     return f"{when}: {event.description}"
 
@@ -75,7 +76,8 @@ def _outcome_text(outcome: OutcomeEntry) -> str:
     return f"{outcome.description} ({outcome.status.replace('_', ' ')})"
 
 
-def _demand_text(demand: DemandEntry) -> str:
+def demand_text(demand: DemandEntry) -> str:
+    """A demand in one line: who of whom, what, and where it stands."""
     of = f" of {demand.of}" if demand.of else ""
     return f"{demand.by} demands{of}: {demand.demand} ({demand.status.replace('_', ' ')})"
 

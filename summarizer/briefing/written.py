@@ -29,6 +29,7 @@ from summarizer.briefing.model import (
     Story,
     TimelineEntry,
 )
+from summarizer.briefing.topline import demand_text, event_text
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, first_problem
 from summarizer.extraction.cost import PriceTable, price_usage
@@ -46,9 +47,8 @@ def _words(values: Sequence[str]) -> str:
 
 
 def _event(e: TimelineEntry) -> str:
-    when = f"{e.date} to {e.end_date}" if e.end_date else e.date
     other = f" (other sources date it {', '.join(e.conflicts_with)})" if e.conflicts_with else ""
-    return f"{when}: {e.description}{other}"
+    return f"{event_text(e)}{other}"
 
 
 def _casualty(c: CasualtyEntry) -> str:
@@ -69,8 +69,7 @@ def _fact_text(fact: Cited) -> tuple[str, str]:
         parties = f"; {', '.join(fact.parties)}" if fact.parties else ""
         return "outcome", f"{fact.description} ({fact.status.replace('_', ' ')}{parties})"
     if isinstance(fact, DemandEntry):
-        of = f" of {fact.of}" if fact.of else ""
-        return "demand", f"{fact.by} demands{of}: {fact.demand} ({fact.status.replace('_', ' ')})"
+        return "demand", demand_text(fact)
     if isinstance(fact, CasualtyEntry):
         return "casualty claim", _casualty(fact)
     if isinstance(fact, PartyEntry):
