@@ -30,7 +30,13 @@ def _mark(facts: Sequence[F], today: set[int]) -> list[F]:
     return kept
 
 
-def _previous_status(demand: DemandEntry, earlier: Sequence[DemandEntry]) -> DemandEntry:
+def _previous_status(demand: DemandEntry, earlier: Sequence[DemandEntry], today: set[int]) -> DemandEntry:
+    # A line that joins earlier reports of the demand with today's: its status moved when no earlier source
+    # gives the status it now has. The latest earlier source's status is what it was.
+    told = demand.told_statuses()
+    before = [(max(set(numbers) - today), status) for status, numbers in told.items() if set(numbers) - today]
+    if before and demand.status not in {status for _, status in before}:
+        return demand.model_copy(update={"previous_status": max(before)[1]})
     for old in earlier:
         if (
             (old.by, old.of) == (demand.by, demand.of)
@@ -44,7 +50,7 @@ def _previous_status(demand: DemandEntry, earlier: Sequence[DemandEntry]) -> Dem
 def _story_on_day(story: Story, today: set[int], published: dict[int, date | None]) -> Story | None:
     """The part of ``story`` that today's sources state, or None when they state none of it."""
     earlier_only = [d for d in story.demands if not set(d.source_numbers) & today]
-    demands = [_previous_status(d, earlier_only) for d in _mark(story.demands, today)]
+    demands = [_previous_status(d, earlier_only, today) for d in _mark(story.demands, today)]
     casualties = _mark(story.casualties, today)
     incidents: list[IncidentEntry] = []
     for incident in story.incidents:

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 
 from summarizer.briefing.model import Citation
 from summarizer.briefing.similarity import SAME_MEANING, SAME_WORDS, Embeddings
-from summarizer.extraction.schema import Event
+from summarizer.extraction.schema import Demand, DemandStatus, Event
 
 T = TypeVar("T")
 
@@ -100,13 +100,16 @@ class Clusters(Generic[T]):
                 index = len(self.groups) - 1
             elif text != self.groups[index][1]:
                 self.variants[index].append(text)
-            if self._finer is not None and self._finer(item, self.groups[index][2]):
-                group_key, group_text, _, cites = self.groups[index]
-                self.groups[index] = (group_key, group_text, item, cites)
             self._exact[key, text] = index
             texts, groups = self._blocks.setdefault(key, ([], []))
             texts.append(text)
             groups.append(index)
+        if self._finer is not None and self._finer(item, self.groups[index][2]):
+            # The finer item leads the group with its own wording; the one it displaces becomes a variant.
+            group_key, group_text, _, cites = self.groups[index]
+            self.groups[index] = (group_key, text, item, cites)
+            if text != group_text:
+                self.variants[index] = [group_text, *(v for v in self.variants[index] if v != text)]
         if (citation.source, citation.quote) not in self._cited[index]:
             self._cited[index].add((citation.source, citation.quote))
             self.groups[index][3].append(citation)
@@ -130,3 +133,18 @@ def same_time(a: Event, b: Event) -> bool:
 def more_precise(a: Event, b: Event) -> bool:
     """Whether ``a`` is dated more precisely than ``b``."""
     return _PRECISION_RANK[a.precision] < _PRECISION_RANK[b.precision]
+
+
+UNSAID = frozenset({DemandStatus.STATED, DemandStatus.UNKNOWN})
+"""Demand statuses that say nothing of where a demand stands: the article only reports it, or cannot tell."""
+
+
+def same_standing(a: Demand, b: Demand) -> bool:
+    """Whether two demands' statuses can be one demand's: the same status, or one that says nothing
+    (``UNSAID``), as when one source only reports a demand that another says is under negotiation."""
+    return a.status == b.status or a.status in UNSAID or b.status in UNSAID
+
+
+def more_definite(a: Demand, b: Demand) -> bool:
+    """Whether ``a`` says where the demand stands and ``b`` does not."""
+    return a.status not in UNSAID and b.status in UNSAID

@@ -4,7 +4,8 @@ Static embeddings join paraphrases that share words; "hand over heavy weapons" a
 none, and stay two lines until the model, which reads them, says they are one fact. A group becomes its best
 attested member (an event before an outcome, then the most sources) carrying every member's citations, quotes
 included, and the others' wordings as variants. Nothing is resolved silently: a member dated otherwise becomes a
-date conflict on the line, and members whose status or demanding party differs are not folded together.
+date conflict on the line, and members whose demanding party differs, or whose statuses disagree (one that says
+nothing, such as ``stated``, agrees with any), are not folded together.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar, cast
 
+from summarizer.briefing.facts import UNSAID
 from summarizer.briefing.model import Citation, Cited, DemandEntry, KeyPoint, OutcomeEntry, Story, TimelineEntry
+from summarizer.extraction.schema import DemandStatus
 
 F = TypeVar("F", bound=Cited)
 
@@ -70,25 +73,45 @@ def _fold(head: F, others: Sequence[F | Cited]) -> F:
         update["conflicts_with"] = list(dict.fromkeys([*head.conflicts_with, *dates]))
         texts = [t for o in others if isinstance(o, TimelineEntry) for t in o.date_texts]
         update["date_texts"] = list(dict.fromkeys([*head.date_texts, *texts]))
+    if isinstance(head, DemandEntry):
+        told: dict[DemandStatus, set[int]] = {}
+        for member in [head, *others]:
+            if isinstance(member, DemandEntry):
+                for status, numbers in member.told_statuses().items():
+                    told.setdefault(status, set()).update(numbers)
+        update["statuses"] = {k: sorted(v) for k, v in told.items()} if len(told) > 1 else {}
     if isinstance(head, OutcomeEntry):
         parties = [p for o in others if isinstance(o, OutcomeEntry) for p in o.parties]
         update["parties"] = list(dict.fromkeys([*head.parties, *parties]))
     return head.model_copy(update=update)
 
 
-def _rank(fact: Cited) -> tuple[int, int]:
-    return (isinstance(fact, TimelineEntry), len(fact.source_numbers))
+def _rank(fact: Cited) -> tuple[int, int, int]:
+    definite = isinstance(fact, DemandEntry) and fact.status not in UNSAID
+    return (isinstance(fact, TimelineEntry), definite, len(fact.source_numbers))
+
+
+def _standings(demands: list[Cited]) -> list[list[Cited]]:
+    """Demands by one party, as the lines they may become: one, when at most one status that says where a
+    demand stands is among them (see ``facts.UNSAID``); else one line per status."""
+    statuses: dict[str, list[Cited]] = {}
+    for fact in demands:
+        statuses.setdefault(cast(DemandEntry, fact).status, []).append(fact)
+    if len(statuses.keys() - UNSAID) <= 1:
+        return [demands]
+    return list(statuses.values())
 
 
 def _parts(members: list[Cited]) -> list[list[Cited]]:
-    """The members that may become one line: demands by the same party with the same status; events with the
-    outcomes of the commonest status (outcomes of another status apart, among themselves)."""
-    demands: dict[tuple[str, str], list[Cited]] = {}
+    """The members that may become one line: demands by the same party whose statuses agree (see
+    ``_standings``); events with the outcomes of the commonest status (outcomes of another status apart, among
+    themselves)."""
+    demands: dict[str, list[Cited]] = {}
     outcomes: dict[str, list[Cited]] = {}
     events: list[Cited] = []
     for fact in members:
         if isinstance(fact, DemandEntry):
-            demands.setdefault((fact.by, fact.status), []).append(fact)
+            demands.setdefault(fact.by, []).append(fact)
         elif isinstance(fact, OutcomeEntry):
             outcomes.setdefault(fact.status, []).append(fact)
         elif isinstance(fact, TimelineEntry):
@@ -96,7 +119,8 @@ def _parts(members: list[Cited]) -> list[list[Cited]]:
     by_size = sorted(outcomes.values(), key=len, reverse=True)
     if events:
         by_size = [events + (by_size[0] if by_size else []), *by_size[1:]]
-    return [part for part in [*demands.values(), *by_size] if len(part) > 1]
+    standings = [part for by in demands.values() for part in _standings(by)]
+    return [part for part in [*standings, *by_size] if len(part) > 1]
 
 
 def fold_same_facts(story: Story, groups: Sequence[Sequence[str]]) -> Story:

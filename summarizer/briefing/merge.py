@@ -15,7 +15,16 @@ from typing import TypeVar
 from summarizer.briefing.casualties import reconcile
 from summarizer.briefing.dates import date_disagreement
 from summarizer.briefing.entities import AliasTable, EntityResolver
-from summarizer.briefing.facts import Clusters, distinct_texts, more_precise, most_common, same_time, unique
+from summarizer.briefing.facts import (
+    Clusters,
+    distinct_texts,
+    more_definite,
+    more_precise,
+    most_common,
+    same_standing,
+    same_time,
+    unique,
+)
 from summarizer.briefing.model import (
     Briefing,
     CasualtyEntry,
@@ -31,13 +40,22 @@ from summarizer.briefing.model import (
     Story,
     TimelineEntry,
 )
+from summarizer.briefing.repeats import mark_figure_reports
 from summarizer.briefing.similarity import Embeddings
 from summarizer.briefing.sources import FACT_LISTS, SourcedExtraction, number_sources, screen
 from summarizer.briefing.stories import group_stories, period, story_title
 from summarizer.briefing.timeline import flag_conflicts
 from summarizer.briefing.topline import picked_key_points, with_ids
 from summarizer.extraction.records import Record
-from summarizer.extraction.schema import ArticleExtraction, Demand, Event, MediatorRole, Outcome, PartyKind
+from summarizer.extraction.schema import (
+    ArticleExtraction,
+    Demand,
+    DemandStatus,
+    Event,
+    MediatorRole,
+    Outcome,
+    PartyKind,
+)
 from summarizer.ingest.articles import Article
 from summarizer.ingest.quotes import article_key, quote_found
 
@@ -174,18 +192,31 @@ class _Merger:
         ]
 
     def demands(self) -> list[DemandEntry]:
-        clusters: Clusters[tuple[str, str | None, Demand]] = Clusters(self.embeddings)
+        clusters: Clusters[tuple[str, str | None, Demand]] = Clusters(
+            self.embeddings,
+            compatible=lambda a, b: same_standing(a[2], b[2]),
+            finer=lambda a, b: more_definite(a[2], b[2]),
+        )
+        told: dict[int, dict[DemandStatus, set[int]]] = {}
         for number, demand in self.each(lambda e: e.demands):
             by, of = self.name(demand.by) or demand.by, self.name(demand.of)
-            citation = self.cite(number, demand.evidence)
-            clusters.add((by, of, demand.status), demand.demand, (by, of, demand), citation)
+            index = clusters.add((by, of), demand.demand, (by, of, demand), self.cite(number, demand.evidence))
+            told.setdefault(index, {}).setdefault(demand.status, set()).add(number)
         # Entries are built once per group, with all its citations: not once per fact and then copied.
         return sorted(
             (
                 DemandEntry(
-                    by=by, of=of, demand=demand.demand, status=demand.status, variants=variants, citations=cites
+                    by=by,
+                    of=of,
+                    demand=demand.demand,
+                    status=demand.status,
+                    variants=variants,
+                    statuses={k: sorted(v) for k, v in told[i].items()} if len(told[i]) > 1 else {},
+                    citations=cites,
                 )
-                for (_, _, (by, of, demand), cites), variants in zip(clusters.groups, clusters.variants, strict=True)
+                for i, ((_, _, (by, of, demand), cites), variants) in enumerate(
+                    zip(clusters.groups, clusters.variants, strict=True)
+                )
             ),
             key=lambda d: (d.by, d.of or "", d.status),
         )
@@ -301,7 +332,12 @@ def _story(
         timeline=with_ids(timeline, f"{number}.E"),
         outcomes=with_ids(outcomes, f"{number}.O"),
     )
-    story = story.model_copy(update={"outcomes": _mark_repeats(story.outcomes, story.timeline, embeddings)})
+    story = story.model_copy(
+        update={
+            "outcomes": _mark_repeats(story.outcomes, story.timeline, embeddings),
+            "timeline": mark_figure_reports(story.timeline, story.casualties),
+        }
+    )
     published = {s.number: s.article.published for s in sourced}
     return story.model_copy(update={"key_points": picked_key_points(story, published, embeddings)}), notices
 
@@ -335,10 +371,6 @@ def merge(
         stories.append(story)
         prefix = f"story {number}: " if len(groups) > 1 else ""
         notices.extend(prefix + notice for notice in story_notices)
-    inferred = [s.number for s in sourced if s.article.published_inferred]
-    if inferred:
-        numbers = ", ".join(str(n) for n in inferred)
-        notices.append(f"the publication dates of sources {numbers} are inferred from their text, not given")
     sources = [
         Source(
             number=s.number,

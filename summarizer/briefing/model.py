@@ -127,6 +127,13 @@ class DemandEntry(Cited):
     """In a daily briefing: the status earlier reports gave, when it has changed."""
     variants: list[str] = Field(default_factory=list)
     """Other sources' wordings of the same fact (each source's quote is in its citation)."""
+    statuses: dict[DemandStatus, list[int]] = Field(default_factory=dict)
+    """When the line joins sources that give the demand different statuses (some only state it, others say it
+    is under negotiation): the sources that give each. Empty when every source gives ``status``."""
+
+    def told_statuses(self) -> dict[DemandStatus, list[int]]:
+        """The sources that give each status, ``statuses`` or every source giving ``status``."""
+        return self.statuses or {self.status: self.source_numbers}
 
 
 class CasualtyEntry(Cited):
@@ -189,6 +196,9 @@ class TimelineEntry(Cited):
     """Dates other sources give for what may be the same event."""
     variants: list[str] = Field(default_factory=list)
     """Other sources' wordings of the same fact (each source's quote is in its citation)."""
+    figures: list[str] = Field(default_factory=list)
+    """The ids of the casualty claims this event only reports ("the military said it had killed 18
+    militants"), when it is nothing more: the compact briefing says it once, in the figures table."""
 
 
 class OutcomeEntry(Cited):

@@ -62,11 +62,28 @@ def test_a_group_becomes_one_line_with_every_source_quote_and_wording() -> None:
     assert "The DNM must surrender its artillery first." in stated[0].variants
 
 
-def test_a_different_status_is_not_folded_away() -> None:
+def test_a_demand_only_stated_folds_into_the_line_that_says_where_it_stands() -> None:
     story = _story()
     ids = [_local(story, t) for t in ("The rebels must hand over their heavy weapons.", "Disarmament of the rebels.")]
     folded = fold_same_facts(story, [ids])
-    assert sorted(d.status for d in folded.demands) == sorted(d.status for d in story.demands)
+    [line] = [d for d in folded.demands if 1 in d.source_numbers]
+    assert line.status == "under_negotiation" and line.source_numbers == [1, 3]
+    assert line.demand == "Disarmament of the rebels."
+    assert line.variants == ["The rebels must hand over their heavy weapons."]
+    assert line.statuses == {"stated": [1], "under_negotiation": [3]}
+
+
+def test_demands_whose_statuses_disagree_are_not_folded() -> None:
+    talks = source(1, "Disarmament is under negotiation.", parties=[CALDRIA, DNM],
+                   demands=[_demand("Disarmament of the rebels.", "Disarmament is under negotiation",
+                                    "under_negotiation")])  # fmt: skip
+    refusal = source(2, "The DNM rejected handing over its weapons.", parties=[CALDRIA, DNM],
+                     demands=[_demand("The rebels must hand over their weapons.", "rejected handing over its weapons",
+                                      "rejected")])  # fmt: skip
+    [story] = brief(talks, refusal).stories
+    ids = [_local(story, t) for t in ("Disarmament of the rebels.", "The rebels must hand over their weapons.")]
+    folded = fold_same_facts(story, [ids])
+    assert sorted(d.status for d in folded.demands) == ["rejected", "under_negotiation"]
 
 
 def test_events_and_outcomes_fold_and_only_incompatible_dates_are_a_disagreement() -> None:

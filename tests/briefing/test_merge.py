@@ -300,8 +300,10 @@ def test_daily_focus_marks_new_facts_changed_figures_and_changed_status() -> Non
     assert daily.day == date(2025, 11, 6) and daily.title == "Daily briefing, 2025-11-06"
     assert [(p.name, p.new) for p in daily.stories[0].parties] == [("Pakistan", False)]
     assert [(m.name, m.new) for m in daily.stories[0].mediators] == [("Qatar", True)]
+    # One line: the demand was reported before (not new), and its status moved since.
     [rejected] = daily.stories[0].demands
-    assert (rejected.status, rejected.previous_status, rejected.new) == ("rejected", "stated", True)
+    assert (rejected.status, rejected.previous_status, rejected.new) == ("rejected", "stated", False)
+    assert rejected.statuses == {"stated": [1], "rejected": [2]}
     [incident] = daily.stories[0].incidents
     assert incident.changed is True
     assert [(c.figure_text, c.new) for c in daily.stories[0].casualties] == [("23", True)]
@@ -352,3 +354,16 @@ def test_markdown_text_is_escaped_and_its_whitespace_made_single_spaces() -> Non
     for spaced in (" talks  resumed ", "talks\nresumed", "talks\tresumed", "talks\u00a0resumed", "talks\u2003resumed"):
         assert md(spaced) == "talks resumed", repr(spaced)
     assert md("") == "" and md("   ") == ""
+
+
+def test_a_finer_date_leads_the_line_and_the_wording_it_displaces_stays_a_variant() -> None:
+    def event(day: str, precision: str, description: str, evidence: str) -> dict[str, Any]:
+        return {"date": day, "precision": precision, "date_text": day, "description": description,
+                "evidence": evidence}  # fmt: skip
+
+    month = "Talks between the two governments collapsed in October."
+    day = "Talks between the two governments collapsed on 25 October."
+    one = source(1, "The talks collapsed in October.", events=[event("2025-10", "month", month, "talks collapsed")])
+    two = source(2, "The talks collapsed on 25 October.", events=[event("2025-10-25", "day", day, "on 25 October")])
+    [line] = brief(one, two).stories[0].timeline
+    assert (line.date, line.description, line.variants) == ("2025-10-25", day, [month])

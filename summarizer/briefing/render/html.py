@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from summarizer.briefing.model import Briefing, Cited, DemandEntry, IncidentEntry
-from summarizer.briefing.render.wording import Detail, figure, incident_sources, intro, place, range_text
+from summarizer.briefing.render.wording import Detail, figure, incident_sources, intro, place, range_text, reported_on
 
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 
@@ -74,6 +74,7 @@ def _environment() -> Environment:
         is_web_url=is_web_url,
         together_text=together_text,
         incident_sources=incident_sources,
+        reported_on=reported_on,
         figure=lambda claim: figure(claim, escape=plain),
         place=lambda location: place(location, escape=plain),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
+from summarizer.briefing.facts import UNSAID
 from summarizer.briefing.model import (
     Briefing,
     CasualtyEntry,
@@ -21,10 +22,13 @@ from summarizer.briefing.render.wording import (
     Detail,
     figure,
     incident_heading,
+    incident_reported,
     incident_sources,
     intro,
     place,
     range_text,
+    reported_on,
+    short_heading,
 )
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -96,7 +100,10 @@ def _figures(story: Story) -> list[str]:
     if not story.casualties:
         return []
     lines = ["| Claim | Figure | Claimed by | Sources |", "|---|---|---|---|"]
-    incidents = [(i.number, f"**{incident_heading(i, md)}**") for i in story.incidents]
+    reported = reported_on(story)
+    incidents = [
+        (i.number, f"**{short_heading(i, md, incident_reported(i, story, reported))}**") for i in story.incidents
+    ]
     for number, heading in [*incidents, (0, "**Other claims**")]:
         claims = [c for c in story.casualties if c.incident == number]
         if not claims:
@@ -106,15 +113,17 @@ def _figures(story: Story) -> list[str]:
             victims = "" if claim.victims == "unspecified" else f" {claim.victims}"
             whose = f" ({md(claim.side)})" if claim.side else ""
             who = md(claim.claimant) if claim.claimant else "the outlet"
-            lines.append(f"| {claim.kind}{victims}{whose} | {figure(claim, md)} | {who} | {cites(claim)} |")
+            # Quoted words with no number ("dozens") say so themselves in a table row.
+            lines.append(f"| {claim.kind}{victims}{whose} | {figure(claim, md, '')} | {who} | {cites(claim)} |")
     return lines
 
 
 def _casualty_lines(story: Story) -> list[str]:
     lines: list[str] = []
+    reported = reported_on(story)
     for incident in story.incidents:
         claims = [c for c in story.casualties if c.incident == incident.number]
-        lines.append(f"- **{incident_heading(incident, md)}**")
+        lines.append(f"- **{incident_heading(incident, md, incident_reported(incident, story, reported))}**")
         lines.extend("  " + _casualty_line(c) for c in claims)
         if len(claims) > 1:
             together = "; ".join(range_text(r, md) for r in incident.ranges)
@@ -143,8 +152,8 @@ def _stands(story: Story, detail: Detail) -> list[str]:
         lines.append(f"- **{md(by)} of {md(of)}**" if of else f"- **{md(by)}**")
         for d in demands:
             was = f", was {d.previous_status.replace('_', ' ')}" if d.previous_status else ""
-            # A demand that is only stated says nothing by its status; the compact briefing names the others.
-            shown = detail == "full" or d.status != "stated" or was
+            # A demand only stated, or of unknown status, says nothing by it; the compact briefing names the others.
+            shown = detail == "full" or d.status not in UNSAID or was
             status = f" ({d.status.replace('_', ' ')}{was})" if shown else ""
             lines.append(f"  - {md(d.demand)}{status} {cites(d)}")
             lines.extend("  " + v for v in _variants(d, detail))
@@ -240,11 +249,14 @@ def _story_lines(story: Story, detail: Detail, level: str, daily: bool) -> list[
     section("Who", _who(story, detail))
     timeline: list[str] = []
     for event in story.timeline:
+        if detail == "compact" and event.figures:
+            continue  # told once, in the figures table, with the day it was reported
         timeline.append(_timeline_line(event))
         timeline.extend(_variants(event, detail))
     section("Timeline", timeline)
     outcomes = [
-        f"- {md(o.description)} ({o.status}) {cites(o)}"
+        # An outcome of unknown status says nothing by it; the compact briefing names the others.
+        f"- {md(o.description)}{'' if o.status == 'unknown' and detail == 'compact' else f' ({o.status})'} {cites(o)}"
         for o in story.outcomes
         if detail == "full" or o.repeats is None
     ]

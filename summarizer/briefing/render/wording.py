@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from summarizer.briefing.casualties import figure_bounds
-from summarizer.briefing.model import Briefing, CasualtyEntry, CasualtyRange, IncidentEntry
+from summarizer.briefing.model import Briefing, CasualtyEntry, CasualtyRange, IncidentEntry, Story
 
 Escape = Callable[[str], str]
 Detail = Literal["compact", "full"]
@@ -25,9 +25,10 @@ def intro(briefing: Briefing) -> str:
     )
 
 
-def figure(claim: CasualtyEntry, escape: Escape) -> str:
+def figure(claim: CasualtyEntry, escape: Escape, unnumbered: str = " (no number given)") -> str:
     """The claim's figure as quoted, with the number it stands for (``“over 200” (at least 200)``). A figure
-    given only as ``best`` is that number, or one end of a range when its words say so ("at least seven")."""
+    given only as ``best`` is that number, or one end of a range when its words say so ("at least seven");
+    words with no number ("dozens") are followed by ``unnumbered``."""
     words = f"“{escape(claim.figure_text)}”"
     low, high = figure_bounds(claim.figure_text, claim.low, claim.best, claim.high)
     if low is not None and low == high:
@@ -38,7 +39,7 @@ def figure(claim: CasualtyEntry, escape: Escape) -> str:
         return f"{words} (at least {low})"
     if high is not None:
         return f"{words} (at most {high})"
-    return f"{words} (no number given)"
+    return f"{words}{unnumbered}"
 
 
 _PREPOSITIONS = frozenset({"in", "near", "at", "along", "on", "across", "inside", "outside", "around"})
@@ -70,13 +71,38 @@ def range_text(r: CasualtyRange, escape: Escape) -> str:
     return f"{r.kind}{victims}: {amount} ({words})"
 
 
-def incident_heading(incident: IncidentEntry, escape: Escape) -> str:
-    """ "Incident 1: 2025-10, Pakistan-Afghanistan border; sources give different figures for killed"."""
-    when = incident.when or "date not given"
-    where = escape(incident.location) if incident.location else "place not given"
+def incident_heading(incident: IncidentEntry, escape: Escape, reported: str | None = None) -> str:
+    """ "Incident 1: 2025-10, Pakistan-Afghanistan border; sources give different figures for killed". An
+    incident with no date of its own gives the day it was ``reported`` on, when an event says it."""
     disputed = f"; sources give different figures for {', '.join(incident.disputed)}" if incident.disputed else ""
     changed = "; figures changed since earlier reports" if incident.changed else ""
-    return f"Incident {incident.number}: {when}, {where}{disputed}{changed}"
+    return f"Incident {incident.number}: {_when_where(incident, escape, reported)}{disputed}{changed}"
+
+
+def _when_where(incident: IncidentEntry, escape: Escape, reported: str | None) -> str:
+    when = incident.when or (f"reported {reported}" if reported else "date not given")
+    where = escape(incident.location) if incident.location else "place not given"
+    return f"{when}, {where}"
+
+
+def short_heading(incident: IncidentEntry, escape: Escape, reported: str | None = None) -> str:
+    """The incident as a row of the figures table: "2025-10, Pakistan-Afghanistan border (⚠ figures differ:
+    killed)"; the dates and places as :func:`incident_heading` says them."""
+    flags = [f"figures differ: {', '.join(incident.disputed)}"] if incident.disputed else []
+    flags += ["changed since earlier reports"] if incident.changed else []
+    return _when_where(incident, escape, reported) + (f" (⚠ {'; '.join(flags)})" if flags else "")
+
+
+def reported_on(story: Story) -> dict[str, str]:
+    """The date each casualty claim was reported on, by claim id, where an event of the timeline that only
+    reports it (``TimelineEntry.figures``) gives one."""
+    return {claim: event.date for event in story.timeline for claim in event.figures}
+
+
+def incident_reported(incident: IncidentEntry, story: Story, reported: dict[str, str]) -> str | None:
+    """The earliest day any of the incident's claims was reported on, or None."""
+    days = [reported[c.id] for c in story.casualties if c.incident == incident.number and c.id in reported]
+    return min(days) if days else None
 
 
 def incident_sources(incident: IncidentEntry) -> list[int]:

@@ -1,0 +1,45 @@
+"""Facts of one kind that another kind already tells: an event that only reports casualty figures is the
+figures table's row, said twice in a compact briefing unless it is said once, there."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from summarizer.briefing.model import CasualtyEntry, TimelineEntry
+
+
+def _overlap(a: str, b: str) -> bool:
+    a, b = a.casefold(), b.casefold()
+    return a in b or b in a
+
+
+def _states(description: str, figure_text: str) -> bool:
+    pattern = r"(?<!\w)" + re.escape(figure_text.strip().casefold()) + r"(?!\w)"
+    return re.search(pattern, description.casefold()) is not None
+
+
+def mark_figure_reports(timeline: Sequence[TimelineEntry], casualties: Sequence[CasualtyEntry]) -> list[TimelineEntry]:
+    """``timeline``, each event that only reports casualty claims naming them in ``figures``: every one of its
+    citations rests on a passage that a claim's quote from the same source shares, and its wording states
+    each such claim's figure. An event that also tells something else (the fighting the figures come from,
+    cited elsewhere too) keeps its line."""
+    by_source: dict[int, list[tuple[str, CasualtyEntry]]] = {}
+    for claim in casualties:
+        for citation in claim.citations:
+            by_source.setdefault(citation.source, []).append((citation.quote, claim))
+    marked: list[TimelineEntry] = []
+    for event in timeline:
+        told: dict[str, None] = {}
+        for citation in event.citations:
+            claims = [
+                claim
+                for quote, claim in by_source.get(citation.source, [])
+                if _overlap(quote, citation.quote) and _states(event.description, claim.figure_text)
+            ]
+            if not claims:
+                told.clear()
+                break
+            told.update(dict.fromkeys(claim.id for claim in claims))
+        marked.append(event.model_copy(update={"figures": list(told)}) if told else event)
+    return marked

@@ -1,0 +1,60 @@
+"""An event that only reports casualty figures is said once, in the figures table; other events keep their line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from summarizer.briefing.render import render
+from tests.briefing.test_merge import brief, claim, party, source
+
+ARMY = party("Caldrian army", kind="military")
+
+
+def _event(description: str, evidence: str, day: str = "2026-04-02") -> dict[str, Any]:
+    return {"date": day, "precision": "day", "date_text": "Thursday", "description": description, "evidence": evidence}
+
+
+def test_an_event_that_only_reports_a_figure_goes_to_the_figures_table_with_its_day() -> None:
+    text = "The army said on Thursday it had killed 52 rebels near Vintra. Shops reopened in Vintra."
+    one = source(1, text, parties=[ARMY],
+                 casualties=[claim("52", best=52, claimant="Caldrian army", evidence="it had killed 52 rebels")],
+                 events=[_event("The army said it had killed 52 rebels near Vintra.",
+                                "The army said on Thursday it had killed 52 rebels near Vintra"),
+                         _event("Shops reopened in Vintra.", "Shops reopened in Vintra")])  # fmt: skip
+    [story] = brief(one).stories
+    report, shops = story.timeline
+    assert report.figures == [story.casualties[0].id] and shops.figures == []
+    compact, full = render(brief(one), "md"), render(brief(one), "md", "full")
+    timeline = compact.split("## Timeline")[1]
+    assert report.description not in timeline and shops.description in timeline
+    assert report.description in full
+    # The claim is dated by its own `when`; without one, the row would say the day it was reported.
+    assert "2025-10" in compact.split("## Key figures")[1].split("## Timeline")[0]
+
+
+def test_an_undated_claim_takes_the_day_its_report_gives() -> None:
+    undated = {**claim("52", best=52, claimant="Caldrian army", evidence="it had killed 52 rebels"), "when": None}
+    one = source(1, "The army said on Thursday it had killed 52 rebels.", parties=[ARMY], casualties=[undated],
+                 events=[_event("The army said it had killed 52 rebels.",
+                                "The army said on Thursday it had killed 52 rebels")])  # fmt: skip
+    compact = render(brief(one), "md")
+    assert "reported 2026-04-02" in compact.split("## Key figures")[1]
+    assert "## Timeline" not in compact
+
+
+def test_an_event_that_tells_more_than_its_figures_keeps_its_line() -> None:
+    # Its wording does not state the figure: the fighting is the event, the toll a claim about it.
+    fighting = source(1, "Fighting erupted at Vintra on 2 April, leaving 19 dead.", parties=[ARMY],
+                      casualties=[claim("19", best=19, evidence="leaving 19 dead")],
+                      events=[_event("Fighting erupted at Vintra.",
+                                     "Fighting erupted at Vintra on 2 April, leaving 19 dead")])  # fmt: skip
+    # Told by two sources, one of them citing a passage no claim rests on.
+    told = "The army said it had killed 52 rebels."
+    one = source(1, "The army said it had killed 52 rebels.", parties=[ARMY],
+                 casualties=[claim("52", best=52, evidence="killed 52 rebels")],
+                 events=[_event(told, "The army said it had killed 52 rebels")])  # fmt: skip
+    two = source(2, "Officials announced the deaths of 52 rebels.", parties=[ARMY],
+                 events=[_event(told, "Officials announced the deaths of 52 rebels")])  # fmt: skip
+    assert [e.figures for e in brief(fighting).stories[0].timeline] == [[]]
+    [event] = brief(one, two).stories[0].timeline
+    assert event.source_numbers == [1, 2] and event.figures == []
