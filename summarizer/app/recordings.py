@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from summarizer.app.console import handle_errors, say
-from summarizer.app.options import ConfigOpt, RunOptions
+from summarizer.app.options import AliasesOpt, ConfigOpt, RunOptions
 from summarizer.errors import ExitCode
 
 recordings_app = typer.Typer(
@@ -28,25 +28,28 @@ def rehash(
             metavar="[ARTICLES]...",
         ),
     ] = None,
+    aliases: AliasesOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Renew the recordings' prompt hash, schema hash and cache key for the current prompt and schema, keeping
-    their answers (after a change that leaves the answers right)."""
+    their answers (after a change that leaves the answers right). A story's top line is renewed when a
+    briefing of the article recordings beside it still gives the facts it answers."""
+    from summarizer.app.api import check_briefing_inputs
+    from summarizer.briefing.story_rehash import rehash_story_recordings
     from summarizer.extraction.prompts import load_prompts
     from summarizer.extraction.rehash import rehash_recordings
 
     settings = RunOptions(config=config).settings()
+    table = check_briefing_inputs(settings, aliases or [])
     result = rehash_recordings(directory, settings, load_prompts(settings.prompts_dir), articles or [])
-    for problem in result.problems:
+    stories = rehash_story_recordings(directory, settings, articles or [], table)
+    problems = [*result.problems, *stories.problems]
+    for problem in problems:
         say(f"error: {problem}")
     say(
-        f"{directory}: {len(result.renewed)} recording(s) renewed, {len(result.current)} already current, "
-        f"{len(result.problems)} left as they were"
-        + (
-            f"; {len(result.stories)} story top line(s) not touched (`summarizer record` renews them)"
-            if result.stories
-            else ""
-        )
+        f"{directory}: {len(result.renewed) + len(stories.renewed)} recording(s) renewed"
+        + (f" ({len(stories.renewed)} of them stories' top lines)" if stories.renewed else "")
+        + f", {len(result.current) + len(stories.current)} already current, {len(problems)} left as they were"
     )
-    if result.problems:
+    if problems:
         raise typer.Exit(ExitCode.PARTIAL)

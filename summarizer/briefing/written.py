@@ -150,7 +150,7 @@ class TopLines:
     """Why some story's top line is picked rather than written (also in the briefing's notices)."""
 
 
-def _checked(record: Record, article: Article) -> Synthesis:
+def check_answer(record: Record, article: Article) -> Synthesis:
     """The record's answer, checked against the fact sheet it was asked about (a cached answer included)."""
     return Synthesis.model_validate(record.output, context=synthesis_context(listed_facts(article.text)))
 
@@ -184,7 +184,7 @@ async def awrite_top_lines(
             continue
         records.append((article, result.record))
         try:
-            synthesis = _checked(result.record, article)
+            synthesis = check_answer(result.record, article)
         except ValidationError as exc:
             reason = first_problem(exc, "the answer")
             notices.append(f"story {story.number}: the key developments are picked, not written: {reason}")

@@ -22,6 +22,7 @@ from summarizer.errors import RecordingError, first_problem
 from summarizer.extraction.cache import cache_key
 from summarizer.extraction.prompts import PromptSet
 from summarizer.extraction.records import FAILED_SUFFIX, Record, schema_hash
+from summarizer.extraction.tasks import Task
 from summarizer.ingest.articles import Article, load_articles
 
 
@@ -35,17 +36,18 @@ class RehashResult:
     problems: list[str] = field(default_factory=list)
     """One line per recording that could not be renewed, naming the file and the fix."""
     stories: list[Path] = field(default_factory=list)
-    """Recordings of a story's top line, left as they are: their "article" is the story's facts, which only a
-    briefing of its articles makes (``summarizer record`` records them again)."""
+    """Recordings of a story's top line, left to ``briefing.story_rehash``: their "article" is the story's
+    facts, which only a briefing of its articles makes."""
 
 
-def _recording_files(directory: Path) -> list[Path]:
+def recording_files(directory: Path) -> list[Path]:
+    """The recording files in ``directory`` (not the answers kept from failed requests)."""
     if not directory.is_dir():
         raise RecordingError(f"{directory}: no such recordings directory; give the folder the recordings are in")
     return [p for p in sorted(directory.glob("*.json")) if not p.name.endswith(FAILED_SUFFIX)]
 
 
-def _articles(paths: Sequence[Path | str], settings: Settings, *, strict: bool) -> dict[str, Article]:
+def articles_by_id(paths: Sequence[Path | str], settings: Settings, *, strict: bool) -> dict[str, Article]:
     """The articles under ``paths`` by id; with ``strict``, the first that cannot be read is an InputError."""
     loaded = load_articles(paths, max_chars=settings.max_article_chars)
     if loaded.errors and strict:
@@ -53,8 +55,13 @@ def _articles(paths: Sequence[Path | str], settings: Settings, *, strict: bool) 
     return {a.id: a for a in loaded.articles}
 
 
-def renewed(record: Record, article: Article, settings: Settings, prompts: PromptSet) -> Record:
-    """``record`` as made for ``prompts`` and the current schema: new hashes and key, the rest as it was."""
+def renewed(
+    record: Record, article: Article, settings: Settings, prompts: PromptSet, task: Task | None = None
+) -> Record:
+    """``record`` as made for ``prompts`` and the current schema (``task``'s prompts and schema, for a request
+    other than an extraction): new hashes and key, the rest as it was."""
+    if task is not None:
+        prompts = task.prompts
     request = record.request
     # model_copy, not replace: a recording's max_tokens of None must stay None, not become the default.
     asked = settings.model_copy(
@@ -65,10 +72,11 @@ def renewed(record: Record, article: Article, settings: Settings, prompts: Promp
             "max_tokens": request.max_tokens,
         }
     )
+    hashed = task.schema_hash if task is not None else schema_hash()
     return record.model_copy(
         update={
-            "key": cache_key(article, asked, prompts),
-            "request": request.model_copy(update={"prompt_hash": prompts.hash, "schema_hash": schema_hash()}),
+            "key": cache_key(article, asked, prompts, task=task),
+            "request": request.model_copy(update={"prompt_hash": prompts.hash, "schema_hash": hashed}),
         }
     )
 
@@ -79,8 +87,8 @@ def rehash_recordings(
     """Renew every recording in ``directory`` for ``prompts`` and the current schema, rewriting only the
     files that change. Each recording's article is found among ``articles`` (files or folders) by its id, or
     else read from the recording's ``article_source``."""
-    files = _recording_files(directory)
-    given = _articles(articles, settings, strict=True) if articles else {}
+    files = recording_files(directory)
+    given = articles_by_id(articles, settings, strict=True) if articles else {}
     result = RehashResult()
     for path in files:
         record = Record.from_json(path.read_text(encoding="utf-8"), str(path))
@@ -95,7 +103,7 @@ def rehash_recordings(
                 "again with `summarizer record`, or edit it"
             )
             continue
-        article = given.get(record.request.article_id) or _source_article(record, settings)
+        article = given.get(record.request.article_id) or source_article(record, settings)
         if article is None:
             result.problems.append(
                 f"{path}: its article {record.request.article_id} is not among the articles given nor at "
@@ -111,10 +119,10 @@ def rehash_recordings(
     return result
 
 
-def _source_article(record: Record, settings: Settings) -> Article | None:
+def source_article(record: Record, settings: Settings) -> Article | None:
     """The recording's article read from its ``article_source`` (relative to the working folder), if that is
     still the same article."""
     source = Path(record.request.article_source)
     if not source.is_file():
         return None
-    return _articles([source], settings, strict=False).get(record.request.article_id)
+    return articles_by_id([source], settings, strict=False).get(record.request.article_id)

@@ -72,7 +72,8 @@ def replay(recordings_dir: Path | str) -> EndpointFactory:
         if stale:
             notices.append(
                 f"{len(stale)} recording(s) in {directory} were made for another prompt or schema "
-                f"({_names(stale)}); re-record them with `summarizer record`"
+                f"({_names(stale)}); re-record them with `summarizer record`, or renew them with "
+                "`summarizer recordings rehash` if their answers still hold"
             )
         with LoopbackServer(recordings) as server:
             yield Endpoint(

@@ -201,6 +201,8 @@ def test_the_compact_briefing_says_each_fact_once_outside_the_top_line(tmp_path:
         assert detail.count(event.description) == (0 if event.figures else 1), event.description
     for outcome in story.outcomes:
         assert detail.count(outcome.description) == (0 if outcome.repeats else 1), outcome.description
+    for demand in story.demands:
+        assert detail.count(demand.demand) == 1, demand.demand
     articles = sum(len(p.read_text(encoding="utf-8")) for p in ARTICLES.glob("*.txt"))
     # Measured: 0.385 of the articles' characters (0.90 before facts were merged and the layout made compact).
     assert len(compact) <= 0.40 * articles

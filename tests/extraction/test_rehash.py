@@ -40,7 +40,8 @@ def test_rehash_renews_hashes_and_keys_and_keeps_the_answers(tmp_path: Path, cha
 
     result = runner.invoke(app, ["recordings", "rehash", str(copy), str(ARTICLES)])
     assert result.exit_code == 0, result.output
-    assert "5 recording(s) renewed, 0 already current" in result.output
+    # The story's top line answers the same facts with the same synthesis prompt: it is current.
+    assert "5 recording(s) renewed, 1 already current" in result.output
 
     after = read_recordings(copy)
     settings = load_settings(environ={}, prompts_dir=changed_prompts)
@@ -54,7 +55,7 @@ def test_rehash_renews_hashes_and_keys_and_keeps_the_answers(tmp_path: Path, cha
         assert new.model_copy(update={"key": old.key, "request": old.request}) == old
 
     again = runner.invoke(app, ["recordings", "rehash", str(copy), str(ARTICLES)])
-    assert again.exit_code == 0 and "0 recording(s) renewed, 5 already current" in again.output
+    assert again.exit_code == 0 and "0 recording(s) renewed, 6 already current" in again.output
 
 
 def test_rehash_finds_articles_by_their_recorded_source(tmp_path: Path, changed_prompts: Path) -> None:
@@ -82,9 +83,11 @@ def test_a_recording_that_cannot_be_renewed_is_named_and_left_alone(tmp_path: Pa
     result = runner.invoke(app, ["recordings", "rehash", str(copy), str(tmp_path / "elsewhere")])
     assert result.exit_code == 1
     errors = error_lines(result)
-    assert len(errors) == 4 and "Traceback" not in result.output
+    assert len(errors) == 5 and "Traceback" not in result.output
     assert any(str(first) in line and "does not fit the current schema" in line for line in errors)
     assert sum("pass the folder holding it" in line for line in errors) == 3
+    # With one article of five, the story's facts are not those its top line answers.
+    assert sum("story_" in line and "record it again" in line for line in errors) == 1
     assert first.read_text(encoding="utf-8") == untouched
     assert (
         Record.from_json(second.read_text(encoding="utf-8")).request.prompt_hash == load_prompts(changed_prompts).hash
