@@ -19,11 +19,19 @@ def _states(description: str, figure_text: str) -> bool:
     return re.search(pattern, description.casefold()) is not None
 
 
+def _reported_later(event: TimelineEntry, claim: CasualtyEntry) -> bool:
+    # An event at the claim's own time is the incident itself ("shelling struck the market on 2 April, killing
+    # 19"), which the timeline tells; one at another time, or a claim with none, is when it was said.
+    if claim.when is None:
+        return True
+    return not (event.date.startswith(claim.when) or claim.when.startswith(event.date))
+
+
 def mark_figure_reports(timeline: Sequence[TimelineEntry], casualties: Sequence[CasualtyEntry]) -> list[TimelineEntry]:
     """``timeline``, each event that only reports casualty claims naming them in ``figures``: every one of its
-    citations rests on a passage that a claim's quote from the same source shares, and its wording states
-    each such claim's figure. An event that also tells something else (the fighting the figures come from,
-    cited elsewhere too) keeps its line."""
+    citations rests on a passage that a claim's quote from the same source shares, its wording states each
+    such claim's figure, and it is dated when the figure was given, not when the casualties happened. An event
+    that also tells something else (the fighting the figures come from, cited elsewhere too) keeps its line."""
     by_source: dict[int, list[tuple[str, CasualtyEntry]]] = {}
     for claim in casualties:
         for citation in claim.citations:
@@ -35,7 +43,9 @@ def mark_figure_reports(timeline: Sequence[TimelineEntry], casualties: Sequence[
             claims = [
                 claim
                 for quote, claim in by_source.get(citation.source, [])
-                if _overlap(quote, citation.quote) and _states(event.description, claim.figure_text)
+                if _overlap(quote, citation.quote)
+                and _states(event.description, claim.figure_text)
+                and _reported_later(event, claim)
             ]
             if not claims:
                 told.clear()

@@ -58,3 +58,14 @@ def test_an_event_that_tells_more_than_its_figures_keeps_its_line() -> None:
     assert [e.figures for e in brief(fighting).stories[0].timeline] == [[]]
     [event] = brief(one, two).stories[0].timeline
     assert event.source_numbers == [1, 2] and event.figures == []
+
+
+def test_an_event_at_the_claims_own_time_is_the_incident_and_keeps_its_line() -> None:
+    dated = {**claim("19", best=19, claimant="the Movement", evidence="killing 19 civilians"), "when": "2026-04-02"}
+    one = source(1, "Army shelling struck the market on 2 April, killing 19 civilians.", parties=[ARMY],
+                 casualties=[dated],
+                 events=[_event("Army shelling struck the market, killing 19 civilians.",
+                                "Army shelling struck the market on 2 April, killing 19 civilians")])  # fmt: skip
+    [event] = brief(one).stories[0].timeline
+    assert event.figures == []
+    assert event.description in render(brief(one), "md").split("## Timeline")[1]

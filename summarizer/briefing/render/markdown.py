@@ -109,9 +109,13 @@ def _figures(story: Story) -> list[str]:
         if not claims:
             continue
         lines.append(f"| {heading} | | | |")
+        incident = next((i for i in story.incidents if i.number == number), None)
         for claim in claims:
             victims = "" if claim.victims == "unspecified" else f" {claim.victims}"
             whose = f" ({md(claim.side)})" if claim.side else ""
+            # A claim dated more finely than its incident says its own day.
+            if claim.when and (incident is None or claim.when != incident.when):
+                whose += f", {claim.when}"
             who = md(claim.claimant) if claim.claimant else "the outlet"
             # Quoted words with no number ("dozens") say so themselves in a table row.
             lines.append(f"| {claim.kind}{victims}{whose} | {figure(claim, md, '')} | {who} | {cites(claim)} |")
