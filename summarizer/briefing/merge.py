@@ -40,7 +40,7 @@ from summarizer.briefing.model import (
     Story,
     TimelineEntry,
 )
-from summarizer.briefing.repeats import mark_figure_reports
+from summarizer.briefing.repeats import mark_figure_reports, mark_met_demands
 from summarizer.briefing.similarity import Embeddings
 from summarizer.briefing.sources import FACT_LISTS, SourcedExtraction, number_sources, screen
 from summarizer.briefing.stories import group_stories, period, story_title
@@ -336,6 +336,7 @@ def _story(
         update={
             "outcomes": _mark_repeats(story.outcomes, story.timeline, embeddings),
             "timeline": mark_figure_reports(story.timeline, story.casualties),
+            "demands": mark_met_demands(story.demands, story.timeline),
         }
     )
     published = {s.number: s.article.published for s in sourced}

@@ -1,12 +1,14 @@
-"""Facts of one kind that another kind already tells: an event that only reports casualty figures is the
-figures table's row, said twice in a compact briefing unless it is said once, there."""
+"""Facts of one kind that another kind already tells, from the same passages of the same sources: an event that
+only reports casualty figures is the figures table's row, and a demand met is the event that met it. A compact
+briefing says each once; the JSON and the full briefing keep both."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from summarizer.briefing.model import CasualtyEntry, TimelineEntry
+from summarizer.briefing.model import CasualtyEntry, Cited, DemandEntry, TimelineEntry
+from summarizer.extraction.schema import DemandStatus
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -52,4 +54,24 @@ def mark_figure_reports(timeline: Sequence[TimelineEntry], casualties: Sequence[
                 break
             told.update(dict.fromkeys(claim.id for claim in claims))
         marked.append(event.model_copy(update={"figures": list(told)}) if told else event)
+    return marked
+
+
+def _rests_on(fact: Cited, other: Cited) -> bool:
+    """Whether every citation of ``fact`` quotes a passage that a citation of ``other`` from its source shares."""
+    quotes: dict[int, list[str]] = {}
+    for citation in other.citations:
+        quotes.setdefault(citation.source, []).append(citation.quote)
+    return all(any(_overlap(c.quote, q) for q in quotes.get(c.source, ())) for c in fact.citations)
+
+
+def mark_met_demands(demands: Sequence[DemandEntry], timeline: Sequence[TimelineEntry]) -> list[DemandEntry]:
+    """``demands``, each met demand that rests wholly on the passages of a timeline event naming it in
+    ``repeats``: the event tells what happened to it, with its date. A demand still open keeps its line."""
+    marked: list[DemandEntry] = []
+    for demand in demands:
+        event = None
+        if demand.status == DemandStatus.MET:
+            event = next((e for e in timeline if _rests_on(demand, e)), None)
+        marked.append(demand.model_copy(update={"repeats": event.id}) if event else demand)
     return marked

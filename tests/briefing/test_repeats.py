@@ -69,3 +69,24 @@ def test_an_event_at_the_claims_own_time_is_the_incident_and_keeps_its_line() ->
     [event] = brief(one).stories[0].timeline
     assert event.figures == []
     assert event.description in render(brief(one), "md").split("## Timeline")[1]
+
+
+def test_a_demand_met_is_the_event_that_met_it_and_an_open_one_keeps_its_line() -> None:
+    rebels = party("Dravic National Movement", kind="armed_group")
+    text = "The army accepted the rebels' request for a truce on 16 April. The rebels want the army to withdraw."
+    one = source(1, text, parties=[ARMY, rebels],
+                 demands=[{"by": "Dravic National Movement", "of": "Caldrian army", "status": "met",
+                           "demand": "The army should agree to a truce.",
+                           "evidence": "accepted the rebels' request for a truce"},
+                          {"by": "Dravic National Movement", "of": "Caldrian army", "status": "under_negotiation",
+                           "demand": "The army must withdraw.", "evidence": "The rebels want the army to withdraw"}],
+                 events=[_event("The army accepted the rebels' request for a truce.",
+                                "The army accepted the rebels' request for a truce on 16 April",
+                                "2026-04-16")])  # fmt: skip
+    briefing = brief(one)
+    [story] = briefing.stories
+    met, open_ = sorted(story.demands, key=lambda d: d.status)
+    assert (met.status, met.repeats) == ("met", story.timeline[0].id) and open_.repeats is None
+    stands = render(briefing, "md").split("## Where each side stands")[1].split("## Who")[0]
+    assert met.demand not in stands and open_.demand in stands
+    assert met.demand in render(briefing, "md", "full")

@@ -3,6 +3,7 @@ synthetic story written for the tests (fixtures/synthetic: fictional names, auth
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tests.briefing.test_merge import brief, party, source
 from tests.conftest import ARTICLES, RECORDINGS, ROOT
 
 SYNTHETIC = ROOT / "fixtures" / "synthetic"
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 
 
 def _facts(story: Story) -> list[Cited]:
@@ -202,8 +204,9 @@ def test_the_compact_briefing_says_each_fact_once_outside_the_top_line(tmp_path:
     for outcome in story.outcomes:
         assert detail.count(outcome.description) == (0 if outcome.repeats else 1), outcome.description
     for demand in story.demands:
-        assert detail.count(demand.demand) == 1, demand.demand
-    articles = sum(len(p.read_text(encoding="utf-8")) for p in ARTICLES.glob("*.txt"))
-    # Measured: 0.385 of the articles' characters (0.90 before facts were merged and the layout made compact).
+        assert detail.count(demand.demand) == (0 if demand.repeats else 1), demand.demand
+    # The articles as their sites give them: without the front matter (dates worked out) the fixtures add.
+    articles = sum(len(FRONT_MATTER.sub("", p.read_text(encoding="utf-8"), count=1)) for p in ARTICLES.glob("*.txt"))
+    # Measured: 0.39 of the articles' characters (0.90 before facts were merged and the layout made compact).
     assert len(compact) <= 0.40 * articles
     assert len(full) > len(compact) and all(v in full for e in story.timeline for v in e.variants)

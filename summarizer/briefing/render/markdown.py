@@ -151,7 +151,8 @@ def _stands(story: Story, detail: Detail) -> list[str]:
     lines: list[str] = []
     by_sides: dict[tuple[str, str | None], list[DemandEntry]] = {}
     for d in story.demands:
-        by_sides.setdefault((d.by, d.of), []).append(d)
+        if detail == "full" or d.repeats is None:
+            by_sides.setdefault((d.by, d.of), []).append(d)
     for (by, of), demands in by_sides.items():
         lines.append(f"- **{md(by)} of {md(of)}**" if of else f"- **{md(by)}**")
         for d in demands:
