@@ -68,10 +68,17 @@ def _rests_on(fact: Cited, other: Cited) -> bool:
 def mark_met_demands(demands: Sequence[DemandEntry], timeline: Sequence[TimelineEntry]) -> list[DemandEntry]:
     """``demands``, each met demand that rests wholly on the passages of a timeline event naming it in
     ``repeats``: the event tells what happened to it, with its date. A demand still open keeps its line."""
+    # Only events that cite a demand's first source can hold all its passages: a briefing of many stories'
+    # worth of facts compares each demand with a few events, not with the whole timeline.
+    by_source: dict[int, list[TimelineEntry]] = {}
+    for event in timeline:
+        for number in event.source_numbers:
+            by_source.setdefault(number, []).append(event)
     marked: list[DemandEntry] = []
     for demand in demands:
         event = None
         if demand.status == DemandStatus.MET:
-            event = next((e for e in timeline if _rests_on(demand, e)), None)
+            candidates = by_source.get(demand.citations[0].source, [])
+            event = next((e for e in candidates if _rests_on(demand, e)), None)
         marked.append(demand.model_copy(update={"repeats": event.id}) if event else demand)
     return marked
