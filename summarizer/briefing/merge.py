@@ -248,7 +248,7 @@ def merge_records(
 
 def _actors(merger: _Merger, sourced: SourcedExtraction) -> frozenset[str]:
     names = [*(p.name for p in sourced.extraction.parties), *(m.name for m in sourced.extraction.mediators)]
-    return frozenset(filter(None, (merger.name(n) for n in names)))
+    return frozenset(filter(None, map(merger.name, names)))
 
 
 def _mark_repeats(

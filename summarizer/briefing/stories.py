@@ -106,7 +106,9 @@ def story_title(titles: Sequence[str], texts: Sequence[str], embeddings: Embeddi
     if len(titles) == 1:
         return titles[0]
     vectors = embeddings.of(list(texts))
-    total = sum(vectors[1:], vectors[0].copy())
+    total = vectors[0].copy()
+    for vector in vectors[1:]:
+        total += vector  # in place: the sums sum() would give, without a new array for every article
     return max(zip(titles, vectors, strict=True), key=lambda pair: float(pair[1] @ total))[0]
 
 
