@@ -109,8 +109,7 @@ class _Merger:
         slots: dict[str, tuple[list[PartyKind], list[str], list[str], list[Citation]]] = {}
         for party, citation in self.cited(lambda e: e.parties):
             name = self.name(party.name) or party.name
-            slot = slots.get(name)
-            kinds, roles, names, citations = slot if slot is not None else slots.setdefault(name, ([], [], [], []))
+            kinds, roles, names, citations = slots.setdefault(name, ([], [], [], []))
             kinds.append(party.kind)
             roles.append(party.role)
             names.extend(self.spellings_of(name, party.name, party.spellings))
@@ -131,8 +130,7 @@ class _Merger:
         slots: dict[str, tuple[list[MediatorRole], list[str], list[str], list[Citation]]] = {}
         for mediator, citation in self.cited(lambda e: e.mediators):
             name = self.name(mediator.name) or mediator.name
-            slot = slots.get(name)
-            roles, venues, names, citations = slot if slot is not None else slots.setdefault(name, ([], [], [], []))
+            roles, venues, names, citations = slots.setdefault(name, ([], [], [], []))
             roles.append(mediator.role)
             venues.append(mediator.venue or "")
             names.extend(self.spellings_of(name, mediator.name, mediator.spellings))
@@ -152,10 +150,7 @@ class _Merger:
         slots: dict[str, tuple[list[str], list[str], list[str], list[Citation]]] = {}
         for person, citation in self.cited(lambda e: e.people):
             name = self.name(person.name) or person.name
-            slot = slots.get(name)
-            titles, affiliations, names, citations = (
-                slot if slot is not None else slots.setdefault(name, ([], [], [], []))
-            )
+            titles, affiliations, names, citations = slots.setdefault(name, ([], [], [], []))
             titles.append(person.title or "")
             affiliations.append(self.name(person.affiliation) or "")
             names.extend(self.spellings_of(name, person.name, person.spellings))
