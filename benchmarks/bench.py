@@ -152,23 +152,58 @@ def as_cached(record: Record) -> Record:
     return entry_record(entry_bytes(record), record.key)
 
 
+def cached_pairs(size: int) -> list[tuple[Article, Record]]:
+    """``size`` variants of the examples with their records, as a run from the cache hands them to the briefing."""
+    variants, by_id = example_variants(size, ARTICLES, RECORDINGS)
+    return [(a, as_cached(by_id[a.id])) for a in variants]
+
+
+def merge_worker(size: int) -> None:
+    """Hold ``size`` records, as ``summarizer brief`` does, and time merge + render of them as many times as each
+    line of standard input asks, printing each batch's seconds as a JSON line."""
+    pairs = cached_pairs(size)
+    # Untimed: the first briefing in a process pays one-off costs (imports, dateparser's tables), not per record.
+    merge_and_render(pairs[:500])
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print(json.dumps([merge_and_render(pairs) for _ in range(int(line))]), flush=True)
+
+
 def merge_timings(scales: list[int], repeat: int) -> dict[int, list[list[float]]]:
     """Seconds of each merge + render, by record count and round, in ``repeat`` rounds. In each round a scale
     is timed as many times as it takes to cover the next scale's records (5,000 four times, for one 20,000),
     so that growth compares per-record costs measured over like volumes and durations: a single short run
     can fall in a quick moment of the machine that a long one cannot. The scales take turns within a round,
-    so that a slow spell falls on every scale alike. The smaller scales are the first records of the largest."""
+    so that a slow spell falls on every scale alike.
+
+    Each scale is timed in a process of its own that holds only its records, as a user's briefing does: how
+    often Python collects garbage, and how long each collection takes, depends on everything alive. Timed
+    beside the largest scale's records, a smaller scale skipped the full collections its own briefing pays
+    (5,000 records took 2.1 s instead of 2.7 s beside 50,000), which also made growth look steeper."""
     scales = sorted(scales)
-    variants, by_id = example_variants(scales[-1], ARTICLES, RECORDINGS)
-    pairs = [(a, as_cached(by_id[a.id])) for a in variants]
-    del variants, by_id
     times = {size: max(1, bigger // size) for size, bigger in itertools.pairwise(scales)} | {scales[-1]: 1}
     timings: dict[int, list[list[float]]] = {size: [] for size in scales}
-    # Untimed: the first briefing in a process pays one-off costs (imports, dateparser's tables), not per record.
-    merge_and_render(pairs[: scales[0]])
-    for _ in range(repeat):
-        for size in scales:
-            timings[size].append([merge_and_render(pairs[:size]) for _ in range(times[size])])
+    command = [sys.executable, __file__, "--merge-worker"]
+    workers = {
+        size: subprocess.Popen([*command, str(size)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        for size in scales
+    }
+    try:
+        for worker in workers.values():
+            assert worker.stdout is not None
+            if worker.stdout.readline().strip() != "ready":
+                raise RuntimeError("a merge worker stopped before its first timing")
+        for _ in range(repeat):
+            for size, worker in workers.items():
+                assert worker.stdin is not None and worker.stdout is not None
+                worker.stdin.write(f"{times[size]}\n")
+                worker.stdin.flush()
+                timings[size].append(json.loads(worker.stdout.readline()))
+    finally:
+        for worker in workers.values():
+            assert worker.stdin is not None
+            worker.stdin.close()
+            worker.wait()
     return timings
 
 
@@ -242,6 +277,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Fewer articles, a smaller sample, scales 500,5000.")
     parser.add_argument("--no-sequential", action="store_true", help="Skip the sequential loop.")
     parser.add_argument("--merge-only", action="store_true", help="Only time merge + render; print JSON.")
+    parser.add_argument("--merge-worker", type=int, metavar="RECORDS", help=argparse.SUPPRESS)
     parser.add_argument("--warm-only", type=Path, metavar="CACHE_DIR", help="Only time warm runs; print JSON.")
     parser.add_argument("--base-url", help="With --warm-only: the endpoint the cache was filled from.")
     args = parser.parse_args()
@@ -255,6 +291,9 @@ def main() -> None:
         runs = [pipeline_run(settings, articles)[0] for _ in range(max(1, args.repeat))]
         briefings = [warm_briefing(settings, articles) for _ in range(max(1, args.repeat))]
         print(json.dumps({"runs": runs, "briefings": briefings}))
+        return
+    if args.merge_worker:
+        merge_worker(args.merge_worker)
         return
     if args.merge_only:
         print(json.dumps(merge_timings([int(s) for s in args.scales.split(",")], max(1, args.repeat))))

@@ -119,25 +119,20 @@ def _same_month(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a[:7] == b[:7]
 
 
+def _numeric(claim: CasualtyClaim) -> bool:
+    return claim.low is not None or claim.best is not None or claim.high is not None
+
+
 def _claim_key(claim: CasualtyClaim, claimant: str | None) -> tuple[object, ...]:
-    numeric = any(n is not None for n in _numbers(claim))
-    figure = _numbers(claim) if numeric else claim.figure_text.casefold().strip()
+    figure = _numbers(claim) if _numeric(claim) else claim.figure_text.casefold().strip()
     return claim.kind, claimant, figure
 
 
-def _same_claim(d: _Distinct, claim: CasualtyClaim, side: str | None, claimant: str | None) -> bool:
-    numeric = any(n is not None for n in _numbers(claim))
-    figure_matches = (
-        _numbers(d.claim) == _numbers(claim)
-        if numeric
-        else d.claim.figure_text.casefold().strip() == claim.figure_text.casefold().strip()
-    )
+def _same_claim(d: _Distinct, claim: CasualtyClaim, side: str | None) -> bool:
+    """Whether ``claim`` is the claim ``d`` holds, given that both have one key (kind, claimant and figure)."""
     victims_match = d.victims == claim.victims or {d.victims, claim.victims} & _WILDCARD_VICTIMS
     return bool(
-        d.claim.kind == claim.kind
-        and figure_matches
-        and d.claimant == claimant
-        and victims_match
+        victims_match
         and (d.side is None or side is None or d.side == side)
         and _same_month(d.when, claim.when)
         and _same_place(d.location, claim.location)
@@ -185,16 +180,18 @@ def reconcile(
         side = resolve(claim.side)
         claimant = claimants.get(claim.claimant or "")
         same = by_key.setdefault(_claim_key(claim, claimant), [])
-        match = next((d for d in same if _same_claim(d, claim, side, claimant)), None)
+        match = next((d for d in same if _same_claim(d, claim, side)), None)
         if match is None:
             match = _Distinct(claim, side, claimant, victims=claim.victims)
             distinct.append(match)
             same.append(match)
-        if (citation.source, citation.quote) not in match.cited:
-            match.cited.add((citation.source, citation.quote))
+        known = len(match.cited)
+        match.cited.add((citation.source, citation.quote))
+        if len(match.cited) > known:
             match.citations.append(citation)
         # The merged claim keeps the most specific date, place and victims any source gives.
-        match.when = max((match.when, claim.when), key=lambda w: len(w or ""))
+        if len(claim.when or "") > len(match.when or ""):
+            match.when = claim.when
         match.location = match.location or claim.location
         if match.victims in _WILDCARD_VICTIMS and claim.victims not in _WILDCARD_VICTIMS:
             match.victims = claim.victims

@@ -89,30 +89,35 @@ class Clusters(Generic[T]):
     def add(self, key: tuple[object, ...], text: str, item: T, citation: Citation) -> int:
         """Put ``item`` in the group of its key that tells the same fact (or a new one); returns its index."""
         index = self._exact.get((key, text))
-        if index is not None and self._compatible is not None and not self._compatible(item, self.groups[index][2]):
-            index = None
-        if index is None:
-            index = self._match(key, text, item)
-            if index is None:
-                self.groups.append((key, text, item, []))
-                self.variants.append([])
-                self._cited.append(set())
-                index = len(self.groups) - 1
-            elif text != self.groups[index][1]:
-                self.variants[index].append(text)
-            self._exact[key, text] = index
-            texts, groups = self._blocks.setdefault(key, ([], []))
-            texts.append(text)
-            groups.append(index)
+        if index is None or (self._compatible is not None and not self._compatible(item, self.groups[index][2])):
+            index = self._place(key, text, item)
         if self._finer is not None and self._finer(item, self.groups[index][2]):
             # The finer item leads the group with its own wording; the one it displaces becomes a variant.
             group_key, group_text, _, cites = self.groups[index]
             self.groups[index] = (group_key, text, item, cites)
             if text != group_text:
                 self.variants[index] = [group_text, *(v for v in self.variants[index] if v != text)]
-        if (citation.source, citation.quote) not in self._cited[index]:
-            self._cited[index].add((citation.source, citation.quote))
+        # One hash of the citation, not two: a set that did not grow already held it.
+        cited = self._cited[index]
+        known = len(cited)
+        cited.add((citation.source, citation.quote))
+        if len(cited) > known:
             self.groups[index][3].append(citation)
+        return index
+
+    def _place(self, key: tuple[object, ...], text: str, item: T) -> int:
+        index = self._match(key, text, item)
+        if index is None:
+            self.groups.append((key, text, item, []))
+            self.variants.append([])
+            self._cited.append(set())
+            index = len(self.groups) - 1
+        elif text != self.groups[index][1]:
+            self.variants[index].append(text)
+        self._exact[key, text] = index
+        texts, groups = self._blocks.setdefault(key, ([], []))
+        texts.append(text)
+        groups.append(index)
         return index
 
 

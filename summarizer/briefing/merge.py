@@ -8,11 +8,13 @@ same claimant, the same dated event told in other words. What differs is kept ap
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TypeVar
+from functools import cached_property
+from typing import Protocol, TypeVar
 
 from summarizer.briefing.casualties import reconcile
+from summarizer.briefing.citing import Quotes, cite_sources
 from summarizer.briefing.dates import date_disagreement
 from summarizer.briefing.entities import AliasTable, EntityResolver
 from summarizer.briefing.facts import (
@@ -40,9 +42,9 @@ from summarizer.briefing.model import (
     Story,
     TimelineEntry,
 )
-from summarizer.briefing.repeats import mark_figure_reports, mark_met_demands
+from summarizer.briefing.repeats import mark_figure_reports, mark_met_demands, mark_told_outcomes
 from summarizer.briefing.similarity import Embeddings
-from summarizer.briefing.sources import FACT_LISTS, SourcedExtraction, number_sources, screen
+from summarizer.briefing.sources import SourcedExtraction, number_sources, screen
 from summarizer.briefing.stories import group_stories, period, story_title
 from summarizer.briefing.timeline import flag_conflicts
 from summarizer.briefing.topline import picked_key_points, with_ids
@@ -57,9 +59,16 @@ from summarizer.extraction.schema import (
     PartyKind,
 )
 from summarizer.ingest.articles import Article
-from summarizer.ingest.quotes import article_key, quote_found
 
 T = TypeVar("T")
+
+
+class _Evidenced(Protocol):
+    @property
+    def evidence(self) -> str: ...
+
+
+F = TypeVar("F", bound=_Evidenced)
 
 
 class _Merger:
@@ -67,84 +76,68 @@ class _Merger:
         self.sourced = sourced
         self.resolver = EntityResolver(aliases)
         self.embeddings = embeddings
-        self.unverified = 0
         self.date_problems: list[str] = []
         self.published = {s.number: s.article.published for s in sourced}
-        self._articles = {s.number: s.article for s in sourced}
-        self._texts: dict[int, str] = {}
-        self._by_number = {s.number: s for s in sourced}
-        self._citations: dict[int, dict[str, Citation]] = {}
+        # Bound once: a briefing resolves names a few hundred thousand times, and a call less each time counts.
+        self.name: Callable[[str | None], str | None] = self.resolver.resolve
 
-    def _citations_of(self, sourced: SourcedExtraction) -> dict[str, Citation]:
-        # One pass per article, while its text is in the processor's cache: a briefing's facts are merged kind
-        # by kind, so looking each quote up on first use visits every article's text once per kind of fact.
-        # One article often gives one sentence as evidence for several facts: it is searched and cited once.
-        text = sourced.article.text
-        citations: dict[str, Citation] = {}
-        for name in FACT_LISTS:
-            for item in getattr(sourced.extraction, name):
-                quote = item.evidence
-                if quote not in citations:
-                    # Most quotes are exact; normalising the whole article is left for those that are not.
-                    found = quote in text or quote_found(quote, self._normalised(sourced.number))
-                    citations[quote] = Citation(sourced.number, quote, found)
-        return citations
+    @cached_property
+    def _quotes(self) -> Quotes:
+        # Every quote of every source looked up in one pass, when the first fact is cited: merged kind by kind,
+        # the facts would visit every article's text once per kind.
+        return cite_sources(self.sourced)
 
-    def cite(self, number: int, quote: str) -> Citation:
-        citations = self._citations.get(number)
-        if citations is None:
-            citations = self._citations[number] = self._citations_of(self._by_number[number])
-        citation = citations[quote]
-        if not citation.found:
-            self.unverified += 1
-        return citation
+    @property
+    def unverified(self) -> int:
+        """How many facts cite a quote not found word for word in its article."""
+        return self._quotes.unverified
 
-    def _normalised(self, number: int) -> str:
-        if number not in self._texts:
-            article = self._articles[number]
-            self._texts[number] = article_key(article.title, article.text)
-        return self._texts[number]
-
-    def each(self, pick: Callable[[ArticleExtraction], list[T]]) -> Iterable[tuple[int, T]]:
+    def cited(self, pick: Callable[[ArticleExtraction], list[F]]) -> Iterator[tuple[F, Citation]]:
+        """Each fact ``pick`` gives of every source, with its citation (whose ``source`` is the source's number)."""
+        by_number = self._quotes.by_source
         for s in self.sourced:
+            citations = by_number[s.number]
             for item in pick(s.extraction):
-                yield s.number, item
+                yield item, citations[item.evidence]
+
+    def each(self, pick: Callable[[ArticleExtraction], list[T]]) -> Iterator[T]:
+        for s in self.sourced:
+            yield from pick(s.extraction)
 
     def observe_names(self) -> None:
         # Each way of naming an actor is observed once, with its count: sources repeat the same few names.
         named: Counter[tuple[str, tuple[str, ...], str | None, bool]] = Counter()
         for actors in (lambda e: e.parties, lambda e: e.mediators):
-            named.update((a.name, tuple(a.spellings), a.name_en, False) for _, a in self.each(actors))
-        named.update((p.name, tuple(p.spellings), p.name_en, True) for _, p in self.each(lambda e: e.people))
+            named.update((a.name, tuple(a.spellings), a.name_en, False) for a in self.each(actors))
+        named.update((p.name, tuple(p.spellings), p.name_en, True) for p in self.each(lambda e: e.people))
         for (name, spellings, english, person), times in named.items():
             self.resolver.observe(name, spellings, times, english=english, person=person)
         # Who claims a figure is resolved as the actors are ("DNM" is the Dravic National Movement).
-        for claimant in dict.fromkeys(c.claimant for _, c in self.each(lambda e: e.casualties) if c.claimant):
+        for claimant in dict.fromkeys(c.claimant for c in self.each(lambda e: e.casualties) if c.claimant):
             self.resolver.mention(claimant)
         self.resolver.link_fuzzy()
-
-    def name(self, value: str | None) -> str | None:
-        return self.resolver.resolve(value)
 
     def spellings_of(self, shown: str, name: str, spellings: Sequence[str]) -> list[str]:
         """``name`` and those of its ``spellings`` that name the same actor: not one the alias table keeps
         apart (an armed group given as a spelling of the state it fights)."""
-        return [name, *(s for s in spellings if self.name(s) == shown)]
+        # Most actors come with no other spelling: no generator for them.
+        return [name, *(s for s in spellings if self.name(s) == shown)] if spellings else [name]
 
     def parties(self) -> list[PartyEntry]:
         slots: dict[str, tuple[list[PartyKind], list[str], list[str], list[Citation]]] = {}
-        for number, party in self.each(lambda e: e.parties):
+        for party, citation in self.cited(lambda e: e.parties):
             name = self.name(party.name) or party.name
             kinds, roles, names, citations = slots.setdefault(name, ([], [], [], []))
             kinds.append(party.kind)
-            roles.extend(part.strip() for part in party.role.split(";"))
+            roles.append(party.role)
             names.extend(self.spellings_of(name, party.name, party.spellings))
-            citations.append(self.cite(number, party.evidence))
+            citations.append(citation)
         return [
             PartyEntry(
                 name=name,
                 kind=Counter(kinds).most_common(1)[0][0],
-                roles=distinct_texts(roles),
+                # Split once per distinct role: the parts come in the same first-seen order as split per fact.
+                roles=distinct_texts(part.strip() for role in dict.fromkeys(roles) for part in role.split(";")),
                 names=unique(names),
                 citations=cites,
             )
@@ -153,13 +146,13 @@ class _Merger:
 
     def mediators(self) -> list[MediatorEntry]:
         slots: dict[str, tuple[list[MediatorRole], list[str], list[str], list[Citation]]] = {}
-        for number, mediator in self.each(lambda e: e.mediators):
+        for mediator, citation in self.cited(lambda e: e.mediators):
             name = self.name(mediator.name) or mediator.name
             roles, venues, names, citations = slots.setdefault(name, ([], [], [], []))
             roles.append(mediator.role)
             venues.append(mediator.venue or "")
             names.extend(self.spellings_of(name, mediator.name, mediator.spellings))
-            citations.append(self.cite(number, mediator.evidence))
+            citations.append(citation)
         return [
             MediatorEntry(
                 name=name,
@@ -173,13 +166,13 @@ class _Merger:
 
     def people(self) -> list[PersonEntry]:
         slots: dict[str, tuple[list[str], list[str], list[str], list[Citation]]] = {}
-        for number, person in self.each(lambda e: e.people):
+        for person, citation in self.cited(lambda e: e.people):
             name = self.name(person.name) or person.name
             titles, affiliations, names, citations = slots.setdefault(name, ([], [], [], []))
             titles.append(person.title or "")
             affiliations.append(self.name(person.affiliation) or "")
             names.extend(self.spellings_of(name, person.name, person.spellings))
-            citations.append(self.cite(number, person.evidence))
+            citations.append(citation)
         return [
             PersonEntry(
                 name=name,
@@ -198,10 +191,10 @@ class _Merger:
             finer=lambda a, b: more_definite(a[2], b[2]),
         )
         told: dict[int, dict[DemandStatus, set[int]]] = {}
-        for number, demand in self.each(lambda e: e.demands):
+        for demand, citation in self.cited(lambda e: e.demands):
             by, of = self.name(demand.by) or demand.by, self.name(demand.of)
-            index = clusters.add((by, of), demand.demand, (by, of, demand), self.cite(number, demand.evidence))
-            told.setdefault(index, {}).setdefault(demand.status, set()).add(number)
+            index = clusters.add((by, of), demand.demand, (by, of, demand), citation)
+            told.setdefault(index, {}).setdefault(demand.status, set()).add(citation.source)
         # Entries are built once per group, with all its citations: not once per fact and then copied.
         return sorted(
             (
@@ -222,14 +215,14 @@ class _Merger:
         )
 
     def casualties(self) -> tuple[list[CasualtyEntry], list[IncidentEntry]]:
-        claims = [(claim, self.cite(number, claim.evidence)) for number, claim in self.each(lambda e: e.casualties)]
+        claims = list(self.cited(lambda e: e.casualties))
         return reconcile(claims, self.name, self.resolver.is_actor)
 
     def timeline(self) -> list[TimelineEntry]:
         clusters: Clusters[Event] = Clusters(self.embeddings, compatible=same_time, finer=more_precise)
         date_texts: dict[int, list[str]] = {}
-        for number, event in self.each(lambda e: e.events):
-            citation = self.cite(number, event.evidence)
+        for event, citation in self.cited(lambda e: e.events):
+            number = citation.source
             problem = date_disagreement(event, self.published[number])
             if problem:
                 self.date_problems.append(f"source {number}: {problem}")
@@ -251,11 +244,11 @@ class _Merger:
 
     def outcomes(self) -> list[OutcomeEntry]:
         clusters: Clusters[Outcome] = Clusters(self.embeddings)
-        for number, outcome in self.each(lambda e: e.outcomes):
+        for outcome, citation in self.cited(lambda e: e.outcomes):
             # The same actors, not only the same status: "Pakistan extended its stay" is not "both resumed talks".
-            parties = frozenset(filter(None, (self.name(p) for p in outcome.parties)))
+            parties = frozenset(filter(None, map(self.name, outcome.parties)))
             key = (outcome.status, parties)
-            clusters.add(key, outcome.description, outcome, self.cite(number, outcome.evidence))
+            clusters.add(key, outcome.description, outcome, citation)
         return [
             OutcomeEntry(
                 description=outcome.description,
@@ -282,26 +275,12 @@ def merge_records(
 
 def _actors(merger: _Merger, sourced: SourcedExtraction) -> frozenset[str]:
     names = [*(p.name for p in sourced.extraction.parties), *(m.name for m in sourced.extraction.mediators)]
-    return frozenset(filter(None, (merger.name(n) for n in names)))
+    return frozenset(filter(None, map(merger.name, names)))
 
 
-def _mark_repeats(
-    outcomes: Sequence[OutcomeEntry], timeline: Sequence[TimelineEntry], embeddings: Embeddings
-) -> list[OutcomeEntry]:
-    """``outcomes``, each that a timeline event tells too naming that event."""
-    marked: list[OutcomeEntry] = []
-    for outcome in outcomes:
-        same = next((e.id for e in timeline if embeddings.same_fact(outcome.description, e.description)), None)
-        marked.append(outcome.model_copy(update={"repeats": same}) if same else outcome)
-    return marked
-
-
-def _story(
-    number: int, sourced: Sequence[SourcedExtraction], aliases: AliasTable, embeddings: Embeddings
-) -> tuple[Story, list[str]]:
-    """One story's facts, merged, and what the merge has to say about them."""
-    merger = _Merger(sourced, aliases, embeddings)
-    merger.observe_names()
+def _story(number: int, merger: _Merger) -> tuple[Story, list[str]]:
+    """One story's facts, merged by ``merger`` (its names observed), and what the merge has to say about them."""
+    sourced, embeddings = merger.sourced, merger.embeddings
     parties, mediators, people = merger.parties(), merger.mediators(), merger.people()
     demands, (casualties, incidents) = merger.demands(), merger.casualties()
     timeline, outcomes = merger.timeline(), merger.outcomes()
@@ -334,7 +313,7 @@ def _story(
     )
     story = story.model_copy(
         update={
-            "outcomes": _mark_repeats(story.outcomes, story.timeline, embeddings),
+            "outcomes": mark_told_outcomes(story.outcomes, story.timeline, embeddings),
             "timeline": mark_figure_reports(story.timeline, story.casualties),
             "demands": mark_met_demands(story.demands, story.timeline),
         }
@@ -368,7 +347,13 @@ def merge(
     by_number = {s.number: s for s in sourced}
     stories: list[Story] = []
     for number, members in enumerate(groups, start=1):
-        story, story_notices = _story(number, [by_number[n] for n in members], aliases, embeddings)
+        if len(members) == len(sourced):
+            # One story holds every source, in their order: its names are those already resolved for grouping.
+            merger = everyone
+        else:
+            merger = _Merger([by_number[n] for n in members], aliases, embeddings)
+            merger.observe_names()
+        story, story_notices = _story(number, merger)
         stories.append(story)
         prefix = f"story {number}: " if len(groups) > 1 else ""
         notices.extend(prefix + notice for notice in story_notices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 
 from pydantic import BaseModel, ConfigDict, Field, with_config
 
@@ -44,6 +45,9 @@ class Citation:
     model may have paraphrased or invented it. Shown as ``[n?]``."""
 
 
+_SOURCE, _FOUND = attrgetter("source"), attrgetter("found")
+
+
 class Cited(_Model):
     """A fact with the sources that state it."""
 
@@ -56,11 +60,14 @@ class Cited(_Model):
     @property
     def source_numbers(self) -> list[int]:
         """The distinct source numbers, ascending."""
-        return sorted({c.source for c in self.citations})
+        # Read in C: a fact of a large briefing has thousands of citations, and renderers ask for them often.
+        return sorted(set(map(_SOURCE, self.citations)))
 
     @property
     def unfound_sources(self) -> set[int]:
         """The sources whose every quote for this fact was not found in their text."""
+        if all(map(_FOUND, self.citations)):
+            return set()
         unfound = {c.source for c in self.citations if not c.found}
         # Almost every quote is found: the second pass runs only for the facts that have an unfound one.
         return unfound - {c.source for c in self.citations if c.found} if unfound else unfound

@@ -1,13 +1,15 @@
-"""Facts of one kind that another kind already tells, from the same passages of the same sources: an event that
-only reports casualty figures is the figures table's row, and a demand met is the event that met it. A compact
-briefing says each once; the JSON and the full briefing keep both."""
+"""Facts of one kind that another kind already tells: an outcome that a timeline event tells in other words, and,
+from the same passages of the same sources, an event that only reports casualty figures (the figures table's
+row) and a demand met (the event that met it). A compact briefing says each once; the JSON and the full
+briefing keep both."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from summarizer.briefing.model import CasualtyEntry, Cited, DemandEntry, TimelineEntry
+from summarizer.briefing.model import CasualtyEntry, Cited, DemandEntry, OutcomeEntry, TimelineEntry
+from summarizer.briefing.similarity import Embeddings
 from summarizer.extraction.schema import DemandStatus
 
 
@@ -71,9 +73,9 @@ def mark_met_demands(demands: Sequence[DemandEntry], timeline: Sequence[Timeline
     # Only events that cite a demand's first source can hold all its passages: a briefing of many stories'
     # worth of facts compares each demand with a few events, not with the whole timeline.
     by_source: dict[int, list[TimelineEntry]] = {}
-    for event in timeline:
-        for number in event.source_numbers:
-            by_source.setdefault(number, []).append(event)
+    for entry in timeline:
+        for number in entry.source_numbers:
+            by_source.setdefault(number, []).append(entry)
     marked: list[DemandEntry] = []
     for demand in demands:
         event = None
@@ -81,4 +83,16 @@ def mark_met_demands(demands: Sequence[DemandEntry], timeline: Sequence[Timeline
             candidates = by_source.get(demand.citations[0].source, [])
             event = next((e for e in candidates if _rests_on(demand, e)), None)
         marked.append(demand.model_copy(update={"repeats": event.id}) if event else demand)
+    return marked
+
+
+def mark_told_outcomes(
+    outcomes: Sequence[OutcomeEntry], timeline: Sequence[TimelineEntry], embeddings: Embeddings
+) -> list[OutcomeEntry]:
+    """``outcomes``, each that a timeline event tells too (the same fact by ``Embeddings.same_fact``) naming
+    that event in ``repeats``."""
+    marked: list[OutcomeEntry] = []
+    for outcome in outcomes:
+        same = next((e.id for e in timeline if embeddings.same_fact(outcome.description, e.description)), None)
+        marked.append(outcome.model_copy(update={"repeats": same}) if same else outcome)
     return marked

@@ -70,7 +70,7 @@ def group_stories(
     stories: list[_Story] = []
     by_actor: dict[str, set[int]] = {}
     for (number, actors, _, day), vector in zip(items, vectors, strict=True):
-        candidates = set().union(*(by_actor.get(a, set()) for a in actors)) if actors else set(range(len(stories)))
+        candidates = set().union(*(by_actor[a] for a in actors if a in by_actor)) if actors else range(len(stories))
         best, best_score = None, 0.0
         for index in sorted(candidates):
             story = stories[index]
@@ -88,9 +88,16 @@ def group_stories(
         story.members.append(number)
         story.actors |= actors
         story.add_day(day)
-        story.total = vector.copy() if story.total is None else story.total + vector
+        if story.total is None:
+            story.total = vector.copy()
+        else:
+            story.total += vector  # in place: the same sums, without a new array for every article
         for actor in actors:
-            by_actor.setdefault(actor, set()).add(best)
+            stories_of = by_actor.get(actor)
+            if stories_of is None:
+                by_actor[actor] = {best}
+            else:
+                stories_of.add(best)
     return [s.members for s in stories]
 
 
@@ -99,7 +106,9 @@ def story_title(titles: Sequence[str], texts: Sequence[str], embeddings: Embeddi
     if len(titles) == 1:
         return titles[0]
     vectors = embeddings.of(list(texts))
-    total = sum(vectors[1:], vectors[0].copy())
+    total = vectors[0].copy()
+    for vector in vectors[1:]:
+        total += vector  # in place: the sums sum() would give, without a new array for every article
     return max(zip(titles, vectors, strict=True), key=lambda pair: float(pair[1] @ total))[0]
 
 

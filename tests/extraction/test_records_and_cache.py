@@ -26,17 +26,22 @@ def test_schema_files_match_the_models() -> None:
 def test_casualty_numbers_must_be_ordered() -> None:
     base = {"kind": "killed", "figure_text": "23", "victims": "soldiers", "evidence": "losing 23 soldiers"}
     TypeAdapter(CasualtyClaim).validate_python({**base, "low": 20, "best": 23, "high": 30})
-    with pytest.raises(ValidationError, match="low <= best <= high"):
-        TypeAdapter(CasualtyClaim).validate_python({**base, "low": 30, "best": 23})
+    TypeAdapter(CasualtyClaim).validate_python({**base, "low": 20, "high": 30})
+    for numbers in [{"low": 30, "best": 23}, {"best": 23, "high": 20}, {"low": 30, "high": 20}]:
+        with pytest.raises(ValidationError, match="low <= best <= high"):
+            TypeAdapter(CasualtyClaim).validate_python({**base, **numbers})
 
 
 def test_event_dates_must_match_their_precision() -> None:
     base = {"date_text": "Thursday", "description": "Talks resumed.", "evidence": "resumed on Thursday"}
     TypeAdapter(Event).validate_python({**base, "date": "2025-10-30", "precision": "day"})
     TypeAdapter(Event).validate_python({**base, "date": "2025-10", "precision": "month"})
-    for bad in [("2025-10", "day"), ("2025-10-30", "month"), ("2025-02-30", "day")]:
+    TypeAdapter(Event).validate_python({**base, "date": "2025", "end_date": "2026", "precision": "year"})
+    for bad in [("2025-10", "day"), ("2025-10-30", "month"), ("2025-02-30", "day"), ("2025", "month")]:
         with pytest.raises(ValidationError):
             TypeAdapter(Event).validate_python({**base, "date": bad[0], "precision": bad[1]})
+    with pytest.raises(ValidationError, match="is not ISO at month precision"):
+        TypeAdapter(Event).validate_python({**base, "date": "2025-10", "end_date": "2025-11-02", "precision": "month"})
 
 
 def test_recordings_are_authored_valid_and_current() -> None:
