@@ -144,12 +144,14 @@ UNSAID = frozenset({DemandStatus.STATED, DemandStatus.UNKNOWN})
 """Demand statuses that say nothing of where a demand stands: the article only reports it, or cannot tell."""
 
 
-def same_standing(a: Demand, b: Demand) -> bool:
-    """Whether two demands' statuses can be one demand's: the same status, or one that says nothing
-    (``UNSAID``), as when one source only reports a demand that another says is under negotiation."""
-    return a.status == b.status or a.status in UNSAID or b.status in UNSAID
+def same_standing(a: tuple[object, object, Demand], b: tuple[object, object, Demand]) -> bool:
+    """Whether two demands' statuses (each the last of its tuple: by, of, demand) can be one demand's: the same
+    status, or one that says nothing (``UNSAID``), as when one source only reports a demand that another says
+    is under negotiation."""
+    x, y = a[2].status, b[2].status
+    return x == y or x in UNSAID or y in UNSAID
 
 
-def more_definite(a: Demand, b: Demand) -> bool:
-    """Whether ``a`` says where the demand stands and ``b`` does not."""
-    return a.status not in UNSAID and b.status in UNSAID
+def more_definite(a: tuple[object, object, Demand], b: tuple[object, object, Demand]) -> bool:
+    """Whether demand ``a`` says where it stands and ``b`` does not."""
+    return a[2].status not in UNSAID and b[2].status in UNSAID

@@ -186,9 +186,7 @@ class _Merger:
 
     def demands(self) -> list[DemandEntry]:
         clusters: Clusters[tuple[str, str | None, Demand]] = Clusters(
-            self.embeddings,
-            compatible=lambda a, b: same_standing(a[2], b[2]),
-            finer=lambda a, b: more_definite(a[2], b[2]),
+            self.embeddings, compatible=same_standing, finer=more_definite
         )
         told: dict[int, dict[DemandStatus, set[int]]] = {}
         for demand, citation in self.cited(lambda e: e.demands):

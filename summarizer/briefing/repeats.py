@@ -39,22 +39,27 @@ def mark_figure_reports(timeline: Sequence[TimelineEntry], casualties: Sequence[
     by_source: dict[int, list[tuple[str, CasualtyEntry]]] = {}
     for claim in casualties:
         for citation in claim.citations:
-            by_source.setdefault(citation.source, []).append((citation.quote, claim))
+            by_source.setdefault(citation.source, []).append((citation.quote.casefold(), claim))
     marked: list[TimelineEntry] = []
     for event in timeline:
+        # Whether the event may report a claim depends on the two alone; a fact told by thousands of sources
+        # asks it once per claim, not once per citation.
+        reports: dict[str, bool] = {}
         told: dict[str, None] = {}
         for citation in event.citations:
-            claims = [
-                claim
-                for quote, claim in by_source.get(citation.source, [])
-                if _overlap(quote, citation.quote)
-                and _states(event.description, claim.figure_text)
-                and _reported_later(event, claim)
-            ]
+            quote = citation.quote.casefold()
+            claims = []
+            for theirs, claim in by_source.get(citation.source, ()):
+                if not (theirs in quote or quote in theirs):
+                    continue
+                if claim.id not in reports:
+                    reports[claim.id] = _states(event.description, claim.figure_text) and _reported_later(event, claim)
+                if reports[claim.id]:
+                    claims.append(claim.id)
             if not claims:
                 told.clear()
                 break
-            told.update(dict.fromkeys(claim.id for claim in claims))
+            told.update(dict.fromkeys(claims))
         marked.append(event.model_copy(update={"figures": list(told)}) if told else event)
     return marked
 
@@ -70,6 +75,8 @@ def _rests_on(fact: Cited, other: Cited) -> bool:
 def mark_met_demands(demands: Sequence[DemandEntry], timeline: Sequence[TimelineEntry]) -> list[DemandEntry]:
     """``demands``, each met demand that rests wholly on the passages of a timeline event naming it in
     ``repeats``: the event tells what happened to it, with its date. A demand still open keeps its line."""
+    if not any(d.status == DemandStatus.MET for d in demands):
+        return list(demands)
     # Only events that cite a demand's first source can hold all its passages: a briefing of many stories'
     # worth of facts compares each demand with a few events, not with the whole timeline.
     by_source: dict[int, list[TimelineEntry]] = {}
