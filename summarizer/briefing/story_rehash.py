@@ -22,7 +22,7 @@ from summarizer.briefing.written import check_answer, sheet_article
 from summarizer.config import Settings
 from summarizer.errors import first_problem
 from summarizer.extraction.records import Record
-from summarizer.extraction.rehash import articles_by_id, recording_files, renewed, source_article
+from summarizer.extraction.rehash import articles_by_id, recording_files, renewed, source_article, write_renewed
 from summarizer.extraction.tasks import load_synthesis_task
 from summarizer.ingest.articles import Article
 
@@ -79,11 +79,7 @@ def rehash_story_recordings(
                 f"({first_problem(exc, 'output')}); record it again with `summarizer record`, or edit it"
             )
             continue
-        if fresh == record:
-            result.current.append(path)
-            continue
-        path.write_text(fresh.to_json(), encoding="utf-8")
-        result.renewed.append(path)
+        (result.renewed if write_renewed(path, record, fresh) else result.current).append(path)
     return result
 
 

@@ -111,12 +111,16 @@ def rehash_recordings(
             )
             continue
         fresh = renewed(record, article, settings, prompts)
-        if fresh == record:
-            result.current.append(path)
-            continue
-        path.write_text(fresh.to_json(), encoding="utf-8")
-        result.renewed.append(path)
+        (result.renewed if write_renewed(path, record, fresh) else result.current).append(path)
     return result
+
+
+def write_renewed(path: Path, record: Record, fresh: Record) -> bool:
+    """Write ``fresh`` over ``record``'s file at ``path`` when it differs; True when it was written."""
+    if fresh == record:
+        return False
+    path.write_text(fresh.to_json(), encoding="utf-8")
+    return True
 
 
 def source_article(record: Record, settings: Settings) -> Article | None:
