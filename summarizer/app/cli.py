@@ -247,7 +247,7 @@ def schema(
 @handle_errors
 def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
     """Where the cache is (a folder, or Redis), how many records it holds and its size."""
-    from summarizer.extraction.backend import open_backend
+    from summarizer.extraction.backends import open_backend
 
     store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
     try:
@@ -261,7 +261,7 @@ def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_ur
 @handle_errors
 def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
     """Remove every cached record."""
-    from summarizer.extraction.backend import open_backend
+    from summarizer.extraction.backends import open_backend
 
     store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
     try:

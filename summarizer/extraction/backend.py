@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from summarizer.config import Settings
-from summarizer.extraction.cache import CacheInfo, ResponseCache
+from summarizer.extraction.cache import CacheInfo
 from summarizer.extraction.limits import Slot
 from summarizer.extraction.records import Record
 
@@ -123,13 +122,3 @@ class Backend:
         closer = getattr(self.limiter, "aclose", None)
         if closer is not None:
             await closer()
-
-
-def open_backend(settings: Settings) -> Backend:
-    """The backend ``settings`` ask for: Redis at ``cache_url``, else the local cache in ``cache_dir``. Raises
-    ConfigError, naming the URL (never its password) or the folder, when it cannot be reached."""
-    if settings.cache_url is None:
-        return Backend(ResponseCache(settings.cache_dir))
-    from summarizer.extraction.redis_backend import redis_backend  # redis is imported only when asked for
-
-    return redis_backend(settings)

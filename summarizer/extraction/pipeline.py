@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from summarizer.config import NO_KEY, Settings
 from summarizer.errors import ExtractionError
-from summarizer.extraction.backend import Limiter, RecordStore, open_backend
+from summarizer.extraction.backend import Limiter, RecordStore
+from summarizer.extraction.backends import open_backend
 from summarizer.extraction.cache import cache_key
 from summarizer.extraction.limits import RateLimiter
 from summarizer.extraction.prompts import PromptSet, load_prompts

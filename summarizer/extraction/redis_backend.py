@@ -21,7 +21,6 @@ from redis.retry import Retry
 
 from summarizer.config import Settings
 from summarizer.errors import ConfigError, RecordingError
-from summarizer.extraction.backend import Backend
 from summarizer.extraction.cache import CacheInfo, entry_bytes, entry_record
 from summarizer.extraction.records import Record
 from summarizer.hashing import digest
@@ -280,19 +279,3 @@ def limits_name(settings: Settings) -> str:
     """Which shared budget a run draws on: one per endpoint and model, as providers count them (the key is
     left out: a budget is the organisation's, and a key is never stored)."""
     return digest("", settings.base_url or "openai", settings.model, length=16)
-
-
-def redis_backend(settings: Settings) -> Backend:
-    """The Redis backend for ``settings.cache_url``: its store, one claim per article, and the shared limits."""
-    from summarizer.extraction.claims import RedisClaims
-    from summarizer.extraction.shared_limits import SharedRateLimiter
-
-    assert settings.cache_url is not None
-    store = RedisStore(settings.cache_url, settings.cache_dir / SPOOL_DIR)
-    claims = RedisClaims(LoopClient(settings.cache_url), store, timeout=settings.lock_timeout)
-    limiter = None
-    if settings.rpm is not None or settings.tpm is not None:
-        limiter = SharedRateLimiter(
-            LoopClient(settings.cache_url), limits_name(settings), settings.rpm, settings.tpm, health=store.health
-        )
-    return Backend(store, claims, limiter)

@@ -35,7 +35,7 @@ def is_loopback(host: str) -> bool:
 def _check_cache(options: RunOptions) -> tuple[Settings, str]:
     """The settings, once the cache (Redis, if asked for) answers; and how messages name the cache."""
     from summarizer.app.api import check_briefing_inputs
-    from summarizer.extraction.backend import open_backend
+    from summarizer.extraction.backends import open_backend
 
     settings = options.settings()
     check_briefing_inputs(settings)
