@@ -243,7 +243,7 @@ class _Merger:
     def outcomes(self) -> list[OutcomeEntry]:
         clusters: Clusters[Outcome] = Clusters(self.embeddings)
         for outcome, citation in self.cited(lambda e: e.outcomes):
-            # The same actors, not only the same status: "Pakistan extended its stay" is not "both resumed talks".
+            # The same actors, not only the same status: "the rebels extended the talks" is not "both signed".
             parties = frozenset(filter(None, map(self.name, outcome.parties)))
             key = (outcome.status, parties)
             clusters.add(key, outcome.description, outcome, citation)

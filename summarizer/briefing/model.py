@@ -135,8 +135,8 @@ class DemandEntry(Cited):
     variants: list[str] = Field(default_factory=list)
     """Other sources' wordings of the same fact (each source's quote is in its citation)."""
     repeats: str | None = None
-    """The id of the timeline event that tells a demand met ("Pakistan accepted Kabul's request for a
-    ceasefire"), from the same passages: the compact briefing says it once, there."""
+    """The id of the timeline event that tells a demand met ("the army accepted the rebels' request for a
+    truce"), from the same passages: the compact briefing says it once, there."""
     statuses: dict[DemandStatus, list[int]] = Field(default_factory=dict)
     """When the line joins sources that give the demand different statuses (some only state it, others say it
     is under negotiation): the sources that give each. Empty when every source gives ``status``."""

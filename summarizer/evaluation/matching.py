@@ -130,7 +130,7 @@ def _is_optional(item: object) -> bool:
 
 
 def party_text(party: Party) -> str:
-    """``Pakistan [state]``."""
+    """``Caldria [state]``."""
     return f"{party.name} [{party.kind}]"
 
 
@@ -140,7 +140,7 @@ def mediator_text(mediator: Mediator) -> str:
 
 
 def demand_text(demand: Demand) -> str:
-    """``Pakistan → Afghanistan: what is demanded [status]``."""
+    """``Caldria → Dravic National Movement: what is demanded [status]``."""
     return f"{demand.by} → {demand.of or '?'}: {demand.demand} [{demand.status}]"
 
 
@@ -154,7 +154,7 @@ def _figure(claim: CasualtyClaim) -> str:
 
 
 def casualty_text(claim: CasualtyClaim) -> str:
-    """``killed soldiers "23" = 23, by Pakistani military``."""
+    """``killed soldiers "11" = 11, by Caldrian army``."""
     by = f", by {claim.claimant}" if claim.claimant else ""
     return f'{claim.kind} {claim.victims} "{claim.figure_text}" = {_figure(claim)}{by}'
 

@@ -167,7 +167,7 @@ def completion_body(
 # Fails the extraction schema in several ways at once: the required summary is missing, parties is a string
 # instead of a list, and the casualty claim lacks its kind, victims and evidence and gives "many" as a number.
 _INVALID_OUTPUT: dict[str, Any] = {
-    "parties": "Pakistan, Afghanistan",
+    "parties": "Caldria, Dravic National Movement",
     "casualties": [{"figure_text": "many", "low": "many"}],
 }
 REFUSAL_TEXT = "I can't help with that."

@@ -72,7 +72,7 @@ def range_text(r: CasualtyRange, escape: Escape) -> str:
 
 
 def incident_heading(incident: IncidentEntry, escape: Escape, reported: str | None = None) -> str:
-    """ "Incident 1: 2025-10, Pakistan-Afghanistan border; sources give different figures for killed". An
+    """ "Incident 1: 2026-04, Vintra; sources give different figures for killed". An
     incident with no date of its own gives the day it was ``reported`` on, when an event says it."""
     disputed = f"; sources give different figures for {', '.join(incident.disputed)}" if incident.disputed else ""
     changed = "; figures changed since earlier reports" if incident.changed else ""
@@ -86,8 +86,8 @@ def _when_where(incident: IncidentEntry, escape: Escape, reported: str | None) -
 
 
 def short_heading(incident: IncidentEntry, escape: Escape, reported: str | None = None) -> str:
-    """The incident as a row of the figures table: "2025-10, Pakistan-Afghanistan border (⚠ figures differ:
-    killed)"; the dates and places as :func:`incident_heading` says them."""
+    """The incident as a row of the figures table: "2026-04, Vintra (⚠ figures differ: killed)"; the dates and
+    places as :func:`incident_heading` says them."""
     flags = [f"figures differ: {', '.join(incident.disputed)}"] if incident.disputed else []
     flags += ["changed since earlier reports"] if incident.changed else []
     return _when_where(incident, escape, reported) + (f" (⚠ {'; '.join(flags)})" if flags else "")
