@@ -28,6 +28,9 @@ def test_an_event_that_only_reports_a_figure_goes_to_the_figures_table_with_its_
     timeline = compact.split("## Timeline")[1]
     assert report.description not in timeline and shops.description in timeline
     assert report.description in full
+    section = render(brief(one), "html").split('id="timeline-1"')[1].split("</section>")[0]
+    assert report.description not in section and shops.description in section
+    assert report.description in render(brief(one), "html", "full").split('id="timeline-1"')[1]
     # The claim is dated by its own `when`; without one, the row would say the day it was reported.
     assert "2025-10" in compact.split("## Key figures")[1].split("## Timeline")[0]
 
@@ -90,3 +93,5 @@ def test_a_demand_met_is_the_event_that_met_it_and_an_open_one_keeps_its_line() 
     stands = render(briefing, "md").split("## Where each side stands")[1].split("## Who")[0]
     assert met.demand not in stands and open_.demand in stands
     assert met.demand in render(briefing, "md", "full")
+    section = render(briefing, "html").split('id="demands-1"')[1].split("</section>")[0]
+    assert met.demand not in section and open_.demand in section
