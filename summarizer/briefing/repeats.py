@@ -14,7 +14,7 @@ from summarizer.extraction.schema import DemandStatus
 
 
 def _overlap(a: str, b: str) -> bool:
-    a, b = a.casefold(), b.casefold()
+    """Whether two casefolded quotes share their passage: one holds the other."""
     return a in b or b in a
 
 
@@ -50,7 +50,7 @@ def mark_figure_reports(timeline: Sequence[TimelineEntry], casualties: Sequence[
             quote = citation.quote.casefold()
             claims = []
             for theirs, claim in by_source.get(citation.source, ()):
-                if not (theirs in quote or quote in theirs):
+                if not _overlap(theirs, quote):
                     continue
                 if claim.id not in reports:
                     reports[claim.id] = _states(event.description, claim.figure_text) and _reported_later(event, claim)
@@ -68,8 +68,8 @@ def _rests_on(fact: Cited, other: Cited) -> bool:
     """Whether every citation of ``fact`` quotes a passage that a citation of ``other`` from its source shares."""
     quotes: dict[int, list[str]] = {}
     for citation in other.citations:
-        quotes.setdefault(citation.source, []).append(citation.quote)
-    return all(any(_overlap(c.quote, q) for q in quotes.get(c.source, ())) for c in fact.citations)
+        quotes.setdefault(citation.source, []).append(citation.quote.casefold())
+    return all(any(_overlap(c.quote.casefold(), q) for q in quotes.get(c.source, ())) for c in fact.citations)
 
 
 def mark_met_demands(demands: Sequence[DemandEntry], timeline: Sequence[TimelineEntry]) -> list[DemandEntry]:

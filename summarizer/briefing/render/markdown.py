@@ -21,8 +21,8 @@ from summarizer.briefing.model import (
 from summarizer.briefing.render.wording import (
     Detail,
     figure,
+    first_reported,
     incident_heading,
-    incident_reported,
     incident_sources,
     intro,
     place,
@@ -101,15 +101,13 @@ def _figures(story: Story) -> list[str]:
         return []
     lines = ["| Claim | Figure | Claimed by | Sources |", "|---|---|---|---|"]
     reported = reported_on(story)
-    incidents = [
-        (i.number, f"**{short_heading(i, md, incident_reported(i, story, reported))}**") for i in story.incidents
-    ]
-    for number, heading in [*incidents, (0, "**Other claims**")]:
+    for incident in [*story.incidents, None]:
+        number = incident.number if incident else 0
         claims = [c for c in story.casualties if c.incident == number]
         if not claims:
             continue
-        lines.append(f"| {heading} | | | |")
-        incident = next((i for i in story.incidents if i.number == number), None)
+        heading = short_heading(incident, md, first_reported(claims, reported)) if incident else "Other claims"
+        lines.append(f"| **{heading}** | | | |")
         for claim in claims:
             victims = "" if claim.victims == "unspecified" else f" {claim.victims}"
             whose = f" ({md(claim.side)})" if claim.side else ""
@@ -127,7 +125,7 @@ def _casualty_lines(story: Story) -> list[str]:
     reported = reported_on(story)
     for incident in story.incidents:
         claims = [c for c in story.casualties if c.incident == incident.number]
-        lines.append(f"- **{incident_heading(incident, md, incident_reported(incident, story, reported))}**")
+        lines.append(f"- **{incident_heading(incident, md, first_reported(claims, reported))}**")
         lines.extend("  " + _casualty_line(c) for c in claims)
         if len(claims) > 1:
             together = "; ".join(range_text(r, md) for r in incident.ranges)

@@ -3,7 +3,7 @@ format's escape for text from an article or a model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from summarizer.briefing.casualties import figure_bounds
@@ -99,9 +99,9 @@ def reported_on(story: Story) -> dict[str, str]:
     return {claim: event.date for event in story.timeline for claim in event.figures}
 
 
-def incident_reported(incident: IncidentEntry, story: Story, reported: dict[str, str]) -> str | None:
-    """The earliest day any of the incident's claims was reported on, or None."""
-    days = [reported[c.id] for c in story.casualties if c.incident == incident.number and c.id in reported]
+def first_reported(claims: Iterable[CasualtyEntry], reported: dict[str, str]) -> str | None:
+    """The earliest day any of ``claims`` (an incident's) was reported on, by ``reported_on``, or None."""
+    days = [reported[c.id] for c in claims if c.id in reported]
     return min(days) if days else None
 
 
