@@ -4,8 +4,10 @@ before the first request, so a mistake costs nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -37,6 +39,7 @@ from summarizer.service.commands import worker as worker_command
 
 if TYPE_CHECKING:
     from summarizer.config import Settings
+    from summarizer.extraction.backend import RecordStore
     from summarizer.extraction.results import RunResult
 
 app = typer.Typer(
@@ -243,17 +246,24 @@ def schema(
         say(f"wrote {path}")
 
 
-@cache_app.command("info")
-@handle_errors
-def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
-    """Where the cache is (a folder, or Redis), how many records it holds and its size."""
+@contextlib.contextmanager
+def _cache_store(config: Path | None, cache_dir: Path | None, cache_url: str | None) -> Iterator[RecordStore]:
+    """The record store the options name, closed on leaving."""
     from summarizer.extraction.backends import open_backend
 
     store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
     try:
-        info = store.info()
+        yield store
     finally:
         store.close()
+
+
+@cache_app.command("info")
+@handle_errors
+def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
+    """Where the cache is (a folder, or Redis), how many records it holds and its size."""
+    with _cache_store(config, cache_dir, cache_url) as store:
+        info = store.info()
     typer.echo(f"{info.location}: {info.entries} record(s), {info.size_bytes / 1024:.1f} KiB")
 
 
@@ -261,13 +271,8 @@ def cache_info(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_ur
 @handle_errors
 def cache_clear(config: ConfigOpt = None, cache_dir: CacheDirOpt = None, cache_url: CacheUrlOpt = None) -> None:
     """Remove every cached record."""
-    from summarizer.extraction.backends import open_backend
-
-    store = open_backend(RunOptions(config=config, cache_dir=cache_dir, cache_url=cache_url).settings()).store
-    try:
+    with _cache_store(config, cache_dir, cache_url) as store:
         removed = store.clear()
-    finally:
-        store.close()
     typer.echo(f"{store.location}: removed {removed} record(s)")
 
 
