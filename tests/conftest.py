@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import ipaddress
+import shutil
 import signal
 import socket
 import threading
@@ -18,6 +19,7 @@ from typer.testing import Result
 
 from summarizer.config import Settings, load_settings
 from summarizer.defaults import ENV_VARS
+from summarizer.extraction.prompts import bundled_prompts_dir
 from summarizer.extraction.records import Record, read_recordings
 from summarizer.replay.server import LoopbackServer
 from tests.redis_server import NO_REDIS, REDIS_SERVER, RedisServer
@@ -161,3 +163,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="Rewrite the golden briefing files instead of comparing."
     )
+
+
+def reworded_prompts(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str, rule: str) -> Path:
+    """A copy of the bundled prompts in ``folder`` with ``rule`` added to the prompt file ``name``, made the
+    settings' prompts (``SUMMARIZER_PROMPTS_DIR``)."""
+    shutil.copytree(bundled_prompts_dir(), folder)
+    prompt = folder / name
+    prompt.write_text(prompt.read_text(encoding="utf-8") + f"\n- {rule}\n", encoding="utf-8")
+    monkeypatch.setenv("SUMMARIZER_PROMPTS_DIR", str(folder))
+    return folder

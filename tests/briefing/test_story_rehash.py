@@ -14,10 +14,9 @@ from summarizer import build_briefing, load_settings
 from summarizer.app.cli import app
 from summarizer.briefing.written import sheet_article
 from summarizer.extraction.cache import cache_key
-from summarizer.extraction.prompts import bundled_prompts_dir
 from summarizer.extraction.records import Record, read_recordings
 from summarizer.extraction.tasks import load_synthesis_task
-from tests.conftest import ARTICLES, RECORDINGS, error_lines
+from tests.conftest import ARTICLES, RECORDINGS, error_lines, reworded_prompts
 
 runner = CliRunner()
 
@@ -25,11 +24,7 @@ runner = CliRunner()
 @pytest.fixture
 def changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the recordings, with the synthesis prompt reworded and made the settings' prompts."""
-    folder = tmp_path / "prompts"
-    shutil.copytree(bundled_prompts_dir(), folder)
-    system = folder / "synthesize_system.md"
-    system.write_text(system.read_text(encoding="utf-8") + "\n- Prefer the latest figures.\n", encoding="utf-8")
-    monkeypatch.setenv("SUMMARIZER_PROMPTS_DIR", str(folder))
+    reworded_prompts(tmp_path / "prompts", monkeypatch, "synthesize_system.md", "Prefer the latest figures.")
     copy = tmp_path / "recordings"
     shutil.copytree(RECORDINGS, copy)
     return copy

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from summarizer.app.cli import app
 from summarizer.config import load_settings
 from summarizer.extraction.cache import cache_key
-from summarizer.extraction.prompts import bundled_prompts_dir, load_prompts
+from summarizer.extraction.prompts import load_prompts
 from summarizer.extraction.records import Record, read_recordings, schema_hash
 from summarizer.ingest.articles import load_articles
-from tests.conftest import ARTICLES, RECORDINGS, error_lines
+from tests.conftest import ARTICLES, RECORDINGS, error_lines, reworded_prompts
 
 runner = CliRunner()
 
@@ -23,12 +23,7 @@ runner = CliRunner()
 @pytest.fixture
 def changed_prompts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the prompts with the system prompt reworded, made the settings' prompts."""
-    folder = tmp_path / "prompts"
-    shutil.copytree(bundled_prompts_dir(), folder)
-    system = folder / "extract_system.md"
-    system.write_text(system.read_text(encoding="utf-8") + "\n- Be brief.\n", encoding="utf-8")
-    monkeypatch.setenv("SUMMARIZER_PROMPTS_DIR", str(folder))
-    return folder
+    return reworded_prompts(tmp_path / "prompts", monkeypatch, "extract_system.md", "Be brief.")
 
 
 def test_rehash_renews_hashes_and_keys_and_keeps_the_answers(tmp_path: Path, changed_prompts: Path) -> None:
